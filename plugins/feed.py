@@ -1,0 +1,79 @@
+"""The ``feed`` source kind: RSS 2.0, Atom and RDF feeds, parsed by feedparser."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import feedparser
+
+from publisher import hookimpl
+from publisher.config import SourceConfig
+from publisher.dates import from_struct_time
+from publisher.http import FetchError, HttpClient, raise_for_status
+from publisher.models import Item, SourceResult, digest
+from publisher.sources import SourceKind
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+
+
+@hookimpl
+def register_sources(register):
+    register(SourceKind("feed", fetch_feed, "an RSS 2.0, Atom or RDF feed"))
+
+
+def fetch_feed(source: SourceConfig, http: HttpClient) -> SourceResult:
+    response = http.get(source.url, accept=ACCEPT)
+    raise_for_status(response)
+    if response.not_modified:
+        return SourceResult(not_modified=True)
+    items, problem = parse_feed(response.body, response.url, response.headers)
+    notes = (f"parsed despite errors: {problem}",) if problem else ()
+    return SourceResult(items=items, resolved_url=response.url, notes=notes)
+
+
+def parse_feed(
+    body: bytes, url: str, headers: Mapping[str, str] | None = None
+) -> tuple[tuple[Item, ...], str | None]:
+    """Items of a feed document and, if it was malformed but readable, what was wrong.
+
+    Raises ``FetchError`` when the body is not a feed at all.
+    """
+    response_headers = {"content-location": url}
+    if headers and headers.get("Content-Type"):  # requests' headers ignore case
+        response_headers["content-type"] = headers["Content-Type"]
+    parsed = feedparser.parse(body, response_headers=response_headers)
+    problem = _bozo_reason(parsed) if parsed.bozo else None
+    if not parsed.version and not parsed.entries:
+        content_type = (headers or {}).get("Content-Type", "unknown type")
+        raise FetchError(f"not a feed ({content_type}): {problem or 'no RSS, Atom or RDF found'}")
+    if problem and not parsed.entries:
+        raise FetchError(f"unreadable feed: {problem}")
+    return tuple(_item(entry) for entry in parsed.entries), problem
+
+
+def _item(entry) -> Item:
+    link = entry.get("link") or ""
+    title = entry.get("title") or link or "(untitled)"
+    summary = entry.get("summary") or ""
+    if not summary and entry.get("content"):
+        summary = entry.content[0].get("value", "")
+    # dict.get: FeedParserDict.get("updated_parsed") silently falls back to the published date.
+    updated = from_struct_time(dict.get(entry, "updated_parsed"))
+    published = from_struct_time(dict.get(entry, "published_parsed")) or updated
+    return Item(
+        key=entry.get("id") or link or digest(title, summary),
+        url=link,
+        title=title,
+        summary=summary,
+        published=published,
+        updated=updated,
+        tags=tuple(tag.term for tag in entry.get("tags", ()) if tag.get("term")),
+    )
+
+
+def _bozo_reason(parsed) -> str:
+    exception = parsed.get("bozo_exception")
+    return str(getattr(exception, "getMessage", lambda: exception)()) if exception else "malformed"

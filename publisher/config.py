@@ -1,0 +1,234 @@
+"""Read and validate feeds.yaml, keeping line numbers for error messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+if TYPE_CHECKING:
+    from publisher.sources import SourceKind
+
+DEFAULT_GOVUK_BASE_URL = "https://www.gov.uk"
+DEFAULT_MI_TYPES = ("Action", "Information")
+DEFAULT_SITE_URL = "http://localhost:8000/"
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ConfigError(Exception):
+    """A problem in the configuration file, located by line."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str):
+        self.path, self.line, self.message = path, line, message
+        where = f"{path} line {line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    contact: str
+    email: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: str
+    kind: str
+    url: str | None
+    title: str
+    audiences: tuple[str, ...] = ()
+    statutory: bool = False
+    options: dict = field(default_factory=dict)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    govuk_base_url: str = DEFAULT_GOVUK_BASE_URL
+    timeout: float = 20.0
+    templates: Path | None = None
+    mi_types: tuple[str, ...] = DEFAULT_MI_TYPES
+    site_url: str = DEFAULT_SITE_URL
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    organisation: Organisation
+    audiences: dict[str, str]
+    sources: tuple[SourceConfig, ...]
+    settings: Settings = Settings()
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+class _Mapping(dict):
+    """A YAML mapping that remembers its own line and the line of each key."""
+
+    line: int
+    key_lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
+    mapping = _Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+    yield mapping  # yield first so recursive structures resolve, as PyYAML's own does
+    mapping.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_config(path: Path | str, source_kinds: Mapping[str, SourceKind]) -> Config:
+    """Parse and validate a feeds.yaml file against the source kinds plugins registered.
+
+    Raises ``ConfigError`` naming the file and line of the first problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            path, None, "no such file (run 'publisher init' to write a starter config)"
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(path, line, f"YAML syntax error: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(path, None, f"YAML syntax error: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            path, 1, "expected a mapping with 'organisation', 'audiences' and 'sources'"
+        )
+    return _Validator(path, data, source_kinds).config()
+
+
+class _Validator:
+    def __init__(self, path: Path, data: _Mapping, kinds: Mapping[str, SourceKind]):
+        self.path, self.data, self.kinds = path, data, kinds
+
+    def fail(self, mapping, message: str, key: str | None = None):
+        line = getattr(mapping, "line", None)
+        if key is not None and key in getattr(mapping, "key_lines", {}):
+            line = mapping.key_lines[key]
+        raise ConfigError(self.path, line, message)
+
+    def config(self) -> Config:
+        settings = self.settings(self.data.get("settings") or _Mapping())
+        return Config(
+            path=self.path,
+            organisation=self.organisation(),
+            audiences=self.audiences(),
+            sources=self.sources(),
+            settings=settings,
+        )
+
+    def organisation(self) -> Organisation:
+        org = self.data.get("organisation")
+        if not isinstance(org, dict) or not org.get("name"):
+            self.fail(self.data, "'organisation' needs at least a name", key="organisation")
+        return Organisation(
+            name=str(org["name"]),
+            contact=str(org.get("contact") or org["name"]),
+            email=org.get("email"),
+            website=org.get("website"),
+        )
+
+    def audiences(self) -> dict[str, str]:
+        audiences = self.data.get("audiences") or {}
+        if not isinstance(audiences, dict):
+            self.fail(self.data, "'audiences' must map an id to a name", key="audiences")
+        return {str(key): str(name) for key, name in audiences.items()}
+
+    def settings(self, settings: _Mapping) -> Settings:
+        templates = settings.get("templates")
+        mi_types = settings.get("mi_types") or DEFAULT_MI_TYPES
+        try:
+            timeout = float(settings.get("timeout", Settings.timeout))
+        except (TypeError, ValueError):
+            self.fail(settings, "settings.timeout must be a number of seconds", key="timeout")
+        return Settings(
+            govuk_base_url=str(settings.get("govuk_base_url", DEFAULT_GOVUK_BASE_URL)).rstrip("/"),
+            timeout=timeout,
+            templates=(self.path.parent / templates) if templates else None,
+            mi_types=tuple(str(name) for name in mi_types),
+            site_url=str(settings.get("site_url", DEFAULT_SITE_URL)),
+        )
+
+    def sources(self) -> tuple[SourceConfig, ...]:
+        entries = self.data.get("sources")
+        if not isinstance(entries, list) or not entries:
+            self.fail(self.data, "'sources' must be a list with at least one source", key="sources")
+        audiences = self.audiences()
+        seen: dict[str, int] = {}
+        return tuple(self.source(entry, audiences, seen) for entry in entries)
+
+    def source(self, entry, audiences: dict[str, str], seen: dict[str, int]) -> SourceConfig:
+        if not isinstance(entry, dict):
+            self.fail(
+                self.data, "each source must be a mapping with id, kind and url", key="sources"
+            )
+        source_id = entry.get("id")
+        if not source_id:
+            self.fail(entry, "source has no id")
+        source_id = str(source_id)
+        if not SOURCE_ID.match(source_id):
+            self.fail(entry, f"source id '{source_id}' may hold only a-z, 0-9, - and _", key="id")
+        if source_id in seen:
+            self.fail(
+                entry,
+                f"duplicate source id '{source_id}' (first used on line {seen[source_id]})",
+                key="id",
+            )
+        seen[source_id] = entry.line
+        kind = entry.get("kind")
+        if kind not in self.kinds:
+            known = ", ".join(sorted(self.kinds))
+            self.fail(
+                entry,
+                f"source '{source_id}' has unknown kind '{kind}' (known: {known})",
+                key="kind" if kind else None,
+            )
+        url = entry.get("url")
+        if self.kinds[kind].needs_url and not url:
+            self.fail(entry, f"source '{source_id}' has no url")
+        source_audiences = entry.get("audiences") or ()
+        if isinstance(source_audiences, str):
+            source_audiences = (source_audiences,)
+        for audience in source_audiences:
+            if audience not in audiences:
+                known = ", ".join(audiences) or "none defined"
+                self.fail(
+                    entry,
+                    f"source '{source_id}' names unknown audience '{audience}' (known: {known})",
+                    key="audiences",
+                )
+        known_keys = {"id", "kind", "url", "title", "audiences", "statutory"}
+        return SourceConfig(
+            id=source_id,
+            kind=kind,
+            url=str(url) if url else None,
+            title=str(entry.get("title") or source_id),
+            audiences=tuple(source_audiences),
+            statutory=bool(entry.get("statutory", False)),
+            options={key: value for key, value in entry.items() if key not in known_keys},
+            line=entry.line,
+        )

@@ -1,0 +1,29 @@
+"""Working days in England and Wales: weekends and bank holidays skipped."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cache
+
+import holidays
+
+
+@cache
+def _bank_holidays(year: int) -> holidays.HolidayBase:
+    # England and Wales share their bank holidays; the holidays package is maintained upstream.
+    return holidays.UK(subdiv="ENG", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days after ``start`` (``start`` itself does not count)."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day

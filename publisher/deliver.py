@@ -1,0 +1,42 @@
+"""Delivery channels that plugins register: ``outbox`` (.eml files) by default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Protocol
+
+from publisher.config import Config
+from publisher.plugins import load_plugins
+
+DEFAULT_DELIVERER = "outbox"
+
+
+class Deliverer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Deliver one message; return an id for the send log (a path, a server id)."""
+
+    def close(self) -> None:
+        """Release connections or files."""
+
+
+DelivererFactory = Callable[..., Deliverer]
+
+
+def deliverers() -> dict[str, DelivererFactory]:
+    """Every delivery channel the loaded plugins register, by name."""
+    found: dict[str, DelivererFactory] = {}
+
+    def register(name: str, factory: DelivererFactory) -> None:
+        found[name] = factory
+
+    load_plugins().hook.register_deliverers(register=register)
+    return found
+
+
+def open_deliverer(name: str, config: Config | None, **options) -> Deliverer:
+    """Create the named deliverer: ``factory(config, **options)``."""
+    available = deliverers()
+    if name not in available:
+        raise KeyError(f"no deliverer named '{name}' (available: {', '.join(sorted(available))})")
+    return available[name](config, **options)

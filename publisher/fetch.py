@@ -1,0 +1,103 @@
+"""Fetch every configured source in parallel; store each source's result on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from publisher.config import Config, SourceConfig
+from publisher.http import FetchError, HttpClient
+from publisher.models import SourceResult
+from publisher.sources import SourceKind
+from publisher.store import ItemCounts, Store
+
+DEFAULT_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """How fetching one source went: ``ok``, ``not-modified`` or ``failed``."""
+
+    source_id: str
+    status: str
+    counts: ItemCounts = ItemCounts()
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.status == "failed":
+            return f"FAILED: {self.error}"
+        if self.status == "not-modified":
+            return "not modified"
+        counts = self.counts
+        text = f"{counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged"
+        return "; ".join((text, *self.notes))
+
+
+def fetch_sources(
+    config: Config,
+    store: Store,
+    kinds: dict[str, SourceKind],
+    only: Iterable[str] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    on_report: Callable[[SourceReport], None] | None = None,
+) -> list[SourceReport]:
+    """Fetch sources (all, or those named in ``only``) and store what they hold.
+
+    Network work runs in worker threads; each source's items, state and HTTP validators
+    are then written in one transaction, so a failure or crash loses nothing already stored
+    and a broken source never stops the others.
+    """
+    wanted = set(only) if only else None
+    sources = [source for source in config.sources if wanted is None or source.id in wanted]
+    validators = store.validators()
+    reports = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {}
+        for source in sources:
+            http = HttpClient(timeout=config.settings.timeout, validators=validators)
+            futures[pool.submit(_run_source, kinds[source.kind], source, http)] = (source, http)
+        for future in as_completed(futures):
+            source, http = futures[future]
+            result, error = future.result()
+            report = _store_result(store, source, result, error, http)
+            reports.append(report)
+            if on_report:
+                on_report(report)
+    order = {source.id: index for index, source in enumerate(sources)}
+    return sorted(reports, key=lambda report: order[report.source_id])
+
+
+def _run_source(kind: SourceKind, source: SourceConfig, http: HttpClient):
+    try:
+        return kind.fetch(source, http), None
+    except FetchError as error:
+        return None, str(error)
+    except Exception as error:  # a buggy plugin must not stop the other sources
+        return None, f"unexpected error in the '{kind.name}' source: {error!r}"
+
+
+def _store_result(
+    store: Store,
+    source: SourceConfig,
+    result: SourceResult | None,
+    error: str | None,
+    http: HttpClient,
+) -> SourceReport:
+    with store.transaction():
+        if result is None:
+            store.record_attempt(source.id, source.kind, source.url, error)
+            return SourceReport(source.id, "failed", error=error)
+        counts = store.save_items(source.id, result.items)
+        store.save_validators(http.learnt)
+        store.record_attempt(
+            source.id,
+            source.kind,
+            source.url,
+            None,
+            resolved_url=result.resolved_url,
+            new_items=counts.new,
+        )
+    status = "not-modified" if result.not_modified else "ok"
+    return SourceReport(source.id, status, counts, notes=result.notes)

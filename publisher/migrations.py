@@ -1,0 +1,62 @@
+"""Numbered schema migrations, applied in order; the version lives in PRAGMA user_version.
+
+Append new migrations to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: sources, HTTP validators, items
+    """
+    CREATE TABLE source_state (
+        source_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        url TEXT,
+        resolved_url TEXT,
+        last_attempt TEXT,
+        last_success TEXT,
+        last_new_item TEXT,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        content_hash TEXT,
+        fetched_at TEXT NOT NULL
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        published TEXT,
+        updated TEXT,
+        document_type TEXT,
+        organisation TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        UNIQUE (source_id, key)
+    );
+    CREATE INDEX items_by_date ON items (coalesce(published, first_seen));
+    """,
+]
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply pending migrations, each all-or-nothing; return the schema version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+        try:
+            # executescript would commit an open transaction, so BEGIN goes inside the script.
+            db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)

@@ -1,0 +1,55 @@
+"""Outputs that plugins register and ``publisher build`` runs: the site, feeds, calendars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher.config import Config
+from publisher.plugins import load_plugins
+from publisher.render import Renderer
+from publisher.store import Store
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    """Everything an output needs to write its files."""
+
+    config: Config
+    store: Store
+    directory: Path
+    renderer: Renderer
+
+    def write(self, relative_path: str, content: str | bytes) -> Path:
+        path = self.directory / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output: ``build(site)`` writes files under ``site.directory``, returns their paths."""
+
+    name: str
+    build: Callable[[SiteBuild], list[Path]]
+    description: str = ""
+
+
+def outputs() -> dict[str, Output]:
+    found: dict[str, Output] = {}
+    load_plugins().hook.register_outputs(
+        register=lambda output: found.setdefault(output.name, output)
+    )
+    return found
+
+
+def build_site(config: Config, store: Store, directory: Path) -> dict[str, list[Path]]:
+    """Run every registered output into ``directory``; the paths each wrote, by output."""
+    site = SiteBuild(config, store, Path(directory), Renderer(config))
+    site.directory.mkdir(parents=True, exist_ok=True)
+    return {name: output.build(site) for name, output in outputs().items()}

@@ -1,0 +1,65 @@
+"""Templates: jinja2 with the user's, plugins' and built-in folders; MJML to HTML."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+from mjml import mjml2html
+
+from publisher.config import Config
+from publisher.plugins import load_plugins
+from publisher.sanitise import clean_html, html_to_text
+
+BUILTIN_TEMPLATES = Path(str(files("publisher.templates")))
+# Markdown written by the LA team; raw HTML is off so a body cannot smuggle in markup.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def markdown_to_html(text: str) -> str:
+    return _markdown.render(text or "")
+
+
+def format_date(moment: datetime | None, style: str = "%d/%m/%Y") -> str:
+    return moment.strftime(style) if moment else ""
+
+
+class Renderer:
+    """Renders named templates. Search order: ``settings.templates`` from feeds.yaml,
+    plugin template folders, then the built-in templates."""
+
+    def __init__(self, config: Config | None = None):
+        self.config = config
+        folders: list[Path] = []
+        if config and config.settings.templates:
+            folders.append(config.settings.templates)
+        pm = load_plugins()
+        for plugin_folders in pm.hook.template_dirs():
+            folders.extend(Path(folder) for folder in plugin_folders)
+        folders.append(BUILTIN_TEMPLATES)
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders]),
+            autoescape=jinja2.select_autoescape(["html", "xml", "mjml"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters.update(
+            clean_html=clean_html,
+            plain=html_to_text,
+            markdown=markdown_to_html,
+            date=format_date,
+        )
+
+    def render(self, template_name: str, **context) -> str:
+        context.setdefault("config", self.config)
+        load_plugins().hook.prepare_context(context=context, template_name=template_name)
+        return self.env.get_template(template_name).render(**context)
+
+    def render_mjml(self, template_name: str, **context) -> str:
+        """Render an MJML template and compile it to email-ready HTML."""
+        return mjml2html(self.render(template_name, **context))

@@ -1,0 +1,39 @@
+"""Source kinds: what plugins register so feeds.yaml can say ``kind: NAME``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from publisher.config import SourceConfig
+from publisher.http import HttpClient
+from publisher.models import SourceResult
+from publisher.plugins import load_plugins
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A kind of source.
+
+    ``fetch(source, http)`` downloads and parses one configured source and returns a
+    ``SourceResult``; it raises ``publisher.http.FetchError`` with a readable reason when
+    the source cannot be read. It runs in a worker thread and must not touch the store.
+    """
+
+    name: str
+    fetch: Callable[[SourceConfig, HttpClient], SourceResult]
+    description: str = ""
+    needs_url: bool = True
+
+
+def source_kinds() -> dict[str, SourceKind]:
+    """Every source kind the loaded plugins register, by name."""
+    kinds: dict[str, SourceKind] = {}
+
+    def register(kind: SourceKind) -> None:
+        if kind.name in kinds:
+            raise ValueError(f"two plugins register the source kind '{kind.name}'")
+        kinds[kind.name] = kind
+
+    load_plugins().hook.register_sources(register=register)
+    return kinds

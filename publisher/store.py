@@ -1,0 +1,191 @@
+"""The SQLite store: one connection, WAL, migrations, all-or-nothing writes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from publisher.dates import from_iso, to_iso, utcnow
+from publisher.http import Validators
+from publisher.migrations import migrate
+from publisher.models import Item, StoredItem
+
+DATABASE_NAME = "publisher.db"
+
+
+@dataclass(frozen=True)
+class ItemCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Store:
+    """The project's database. Open one per process; not shared between threads."""
+
+    def __init__(self, data_dir: Path | str):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DATABASE_NAME
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves in transaction().
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.schema_version = migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Everything inside is written together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # HTTP validators -------------------------------------------------------------------
+
+    def validators(self) -> dict[str, Validators]:
+        rows = self.db.execute("SELECT url, etag, last_modified, content_hash FROM http_cache")
+        return {
+            row["url"]: Validators(row["etag"], row["last_modified"], row["content_hash"])
+            for row in rows
+        }
+
+    def save_validators(self, validators: dict[str, Validators]) -> None:
+        self.db.executemany(
+            "INSERT INTO http_cache (url, etag, last_modified, content_hash, fetched_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,"
+            " last_modified = excluded.last_modified, content_hash = excluded.content_hash,"
+            " fetched_at = excluded.fetched_at",
+            [
+                (url, v.etag, v.last_modified, v.content_hash, to_iso(utcnow()))
+                for url, v in validators.items()
+            ],
+        )
+
+    # Sources --------------------------------------------------------------------------
+
+    def record_attempt(
+        self,
+        source_id: str,
+        kind: str,
+        url: str | None,
+        error: str | None,
+        resolved_url: str | None = None,
+        new_items: int = 0,
+    ) -> None:
+        """Note the outcome of fetching a source (call inside a transaction)."""
+        now = to_iso(utcnow())
+        self.db.execute(
+            "INSERT INTO source_state (source_id, kind, url) VALUES (?, ?, ?)"
+            " ON CONFLICT (source_id) DO UPDATE SET kind = excluded.kind, url = excluded.url",
+            (source_id, kind, url),
+        )
+        if error is None:
+            self.db.execute(
+                "UPDATE source_state SET last_attempt = ?, last_success = ?, last_error = NULL,"
+                " consecutive_failures = 0, resolved_url = coalesce(?, resolved_url),"
+                " last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END"
+                " WHERE source_id = ?",
+                (now, now, resolved_url, new_items, now, source_id),
+            )
+        else:
+            self.db.execute(
+                "UPDATE source_state SET last_attempt = ?, last_error = ?,"
+                " consecutive_failures = consecutive_failures + 1 WHERE source_id = ?",
+                (now, error, source_id),
+            )
+
+    def source_states(self) -> dict[str, dict]:
+        rows = self.db.execute("SELECT * FROM source_state")
+        return {row["source_id"]: dict(row) for row in rows}
+
+    # Items ----------------------------------------------------------------------------
+
+    def save_items(self, source_id: str, items: Iterable[Item]) -> ItemCounts:
+        """Insert new items, update changed ones (call inside a transaction)."""
+        now = to_iso(utcnow())
+        new = updated = unchanged = 0
+        for item in items:
+            row = self.db.execute(
+                "SELECT id, content_hash FROM items WHERE source_id = ? AND key = ?",
+                (source_id, item.key),
+            ).fetchone()
+            values = (
+                item.url,
+                item.title,
+                item.summary,
+                to_iso(item.published),
+                to_iso(item.updated),
+                item.document_type,
+                item.organisation,
+                json.dumps(list(item.tags)),
+                item.content_hash,
+            )
+            if row is None:
+                self.db.execute(
+                    "INSERT INTO items (url, title, summary, published, updated, document_type,"
+                    " organisation, tags, content_hash, source_id, key, first_seen, last_seen)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, source_id, item.key, now, now),
+                )
+                new += 1
+            elif row["content_hash"] != item.content_hash:
+                self.db.execute(
+                    "UPDATE items SET url = ?, title = ?, summary = ?, published = ?,"
+                    " updated = ?, document_type = ?, organisation = ?, tags = ?,"
+                    " content_hash = ?, last_seen = ? WHERE id = ?",
+                    (*values, now, row["id"]),
+                )
+                updated += 1
+            else:
+                self.db.execute("UPDATE items SET last_seen = ? WHERE id = ?", (now, row["id"]))
+                unchanged += 1
+        return ItemCounts(new, updated, unchanged)
+
+    def items(
+        self, source_id: str | None = None, since: datetime | None = None, limit: int | None = None
+    ) -> list[StoredItem]:
+        """Items newest first (by published date, else first seen)."""
+        clauses, params = [], []
+        if source_id:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        if since:
+            clauses.append("coalesce(published, first_seen) >= ?")
+            params.append(to_iso(since))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT * FROM items {where} ORDER BY coalesce(published, first_seen) DESC, id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_stored_item(row) for row in self.db.execute(sql, params)]
+
+
+def _stored_item(row: sqlite3.Row) -> StoredItem:
+    return StoredItem(
+        id=row["id"],
+        source_id=row["source_id"],
+        key=row["key"],
+        url=row["url"],
+        title=row["title"],
+        summary=row["summary"],
+        published=from_iso(row["published"]),
+        updated=from_iso(row["updated"]),
+        document_type=row["document_type"],
+        organisation=row["organisation"],
+        tags=tuple(json.loads(row["tags"])),
+        first_seen=from_iso(row["first_seen"]),
+    )

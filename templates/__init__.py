@@ -1,0 +1,1 @@
+"""Built-in jinja2 templates (a package only so they ship inside the wheel)."""

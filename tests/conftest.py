@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+
+from publisher.cli import cli
+from publisher.plugins import pm
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+BASE_CONFIG = {
+    "organisation": {
+        "name": "Testshire Council Education Safeguarding",
+        "contact": "Education Safeguarding",
+        "email": "safeguarding@testshire.example",
+    },
+    "audiences": {"headteachers": "Headteachers", "dsls": "DSLs", "governors": "Governors"},
+    "settings": {"timeout": 1},
+}
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on 127.0.0.1 that answers in threads (slow handlers don't block)."""
+    http_server = HTTPServer(host="127.0.0.1", threaded=True)
+    http_server.start()
+    yield http_server
+    http_server.clear()
+    http_server.stop()
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A folder with a feeds.yaml written from ``project.configure(sources)``; runs the CLI."""
+    monkeypatch.delenv("PUBLISHER_CONFIG", raising=False)
+    monkeypatch.delenv("PUBLISHER_DATA_DIR", raising=False)
+    return Project(tmp_path)
+
+
+class Project:
+    def __init__(self, path: Path):
+        self.path = path
+        self.config_path = path / "feeds.yaml"
+        self.data_dir = path / "data"
+
+    def configure(self, sources: list[dict], **overrides) -> Path:
+        config = {**BASE_CONFIG, **overrides, "sources": sources}
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        return self.config_path
+
+    def run(self, *args: str, expect: int | None = 0):
+        result = CliRunner().invoke(
+            cli, ["--config", str(self.config_path), "--data-dir", str(self.data_dir), *args]
+        )
+        if expect is not None:
+            assert result.exit_code == expect, result.output + repr(result.exception)
+        return result
+
+
+@pytest.fixture
+def register_plugin():
+    """Register a test plugin for one test; unregistered afterwards."""
+    registered = []
+
+    def register(plugin, name: str):
+        pm.register(plugin, name=name)
+        registered.append(plugin)
+        return plugin
+
+    yield register
+    for plugin in registered:
+        pm.unregister(plugin)

@@ -1,0 +1,51 @@
+import email
+import email.policy
+
+import feedparser
+from click.testing import CliRunner
+
+from publisher.cli import cli
+
+
+def run_demo(directory):
+    result = CliRunner().invoke(cli, ["demo", str(directory)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def test_demo_runs_the_whole_pipeline_offline(tmp_path):
+    output = run_demo(tmp_path / "demo")
+    assert "Serving sample feeds at http://127.0.0.1:" in output
+    assert "fetched ofcom: 3 new, 0 updated, 0 unchanged" in output
+
+    site = tmp_path / "demo" / "site"
+    html = (site / "index.html").read_text()
+    assert "Ofcom publishes its Protection of Children Codes of Practice" in html
+    assert "<script" not in html and "onclick" not in html and "javascript:" not in html
+
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert len(feed.entries) == 9
+    assert all(entry.id for entry in feed.entries)
+
+    [eml] = (tmp_path / "demo" / "outbox").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == (
+        "MI 1/24 ACTION by 12/01/2024: "
+        "Working Together to Safeguard Children: updated statutory guidance"
+    )
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    assert "MI Number: 1/24\nPublication Date: 03/01/2024 10:00:00" in text
+    assert "To Be Completed By: 12/01/2024" in text
+    html_part = message.get_body(("html",)).get_content()
+    assert "<mj-" not in html_part  # compiled, not raw MJML
+    assert "mj-column-per-100" in html_part  # the class names MJML's compiler emits
+    assert "Audience</th><td>Headteachers, DSLs, Governors" in html_part
+
+
+def test_demo_runs_twice(tmp_path):
+    run_demo(tmp_path / "demo")
+    second = run_demo(tmp_path / "demo")
+    assert "fetched ofcom: 0 new, 0 updated, 3 unchanged" in second
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 1
