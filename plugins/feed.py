@@ -9,9 +9,9 @@ import feedparser
 from publisher import hookimpl
 from publisher.config import SourceConfig
 from publisher.dates import from_struct_time
-from publisher.http import FetchError, HttpClient, raise_for_status
+from publisher.http import FetchError, raise_for_status
 from publisher.models import Item, SourceResult, digest
-from publisher.sources import SourceKind
+from publisher.sources import FetchContext, SourceKind
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -24,8 +24,8 @@ def register_sources(register):
     register(SourceKind("feed", fetch_feed, "an RSS 2.0, Atom or RDF feed"))
 
 
-def fetch_feed(source: SourceConfig, http: HttpClient) -> SourceResult:
-    response = http.get(source.url, accept=ACCEPT)
+def fetch_feed(source: SourceConfig, context: FetchContext) -> SourceResult:
+    response = context.http.get(source.url, accept=ACCEPT)
     raise_for_status(response)
     if response.not_modified:
         return SourceResult(not_modified=True)

@@ -18,10 +18,14 @@ def register_deliverers(register):
 
 
 class Outbox:
-    """Writes messages to ``directory`` (default: ``outbox`` in the data directory)."""
+    """Writes messages to ``directory`` (default: ``outbox/`` in the data directory).
 
-    def __init__(self, config, directory: Path | str = "outbox"):
-        self.directory = Path(directory)
+    The file name comes from the Message-ID, so sending the same message again (a rerun
+    after a crash) rewrites the same file rather than adding a second one.
+    """
+
+    def __init__(self, config, data_dir: Path, directory: Path | str | None = None):
+        self.directory = Path(directory) if directory else Path(data_dir) / "outbox"
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def send(self, message: EmailMessage) -> str:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 
 import click
+from filelock import FileLock, Timeout
 
 from publisher import __version__
+from publisher.alerts import send_pending_alerts
 from publisher.config import Config, ConfigError, load_config
 from publisher.dates import parse_since, to_iso
-from publisher.demo import run_demo
-from publisher.fetch import fetch_sources
+from publisher.demo import DemoFolderError, run_demo
+from publisher.fetch import SourceReport, fetch_sources
+from publisher.models import Change
 from publisher.outputs import build_site
 from publisher.plugins import load_plugins, plugin_summaries
 from publisher.sources import SourceKind, source_kinds
@@ -182,13 +186,7 @@ def items(
     app: App, source_id: str | None, since: str | None, limit: int, output_format: str
 ) -> None:
     """List stored items, newest first."""
-    try:
-        since_moment = parse_since(since) if since else None
-    except ValueError:
-        raise click.BadParameter(
-            f"'{since}' is not a date like 2024-02-23", param_hint="--since"
-        ) from None
-    found = app.store.items(source_id=source_id, since=since_moment, limit=limit)
+    found = app.store.items(source_id=source_id, since=_since(since), limit=limit)
     if output_format == "json":
         rows = [
             {
@@ -205,6 +203,116 @@ def items(
     for item in found:
         when = f"{item.published:%Y-%m-%d}" if item.published else "----------"
         click.echo(f"{when}  [{item.source_id}] {item.title}\n            {item.url}")
+
+
+@cli.command()
+@click.option("--exit-code", is_flag=True, help="Exit 1 when something new was found.")
+@format_option
+@pass_app
+def check(app: App, exit_code: bool, output_format: str) -> None:
+    """Fetch, detect changes and alert: the command for cron.
+
+    Prints nothing when nothing is new. New major, attachment and withdrawn changes are
+    alerted once, through the deliverer in settings.alerts_via (an .eml in the outbox by
+    default), and printed. Sources that start failing are reported on stderr. If another
+    check is still running, this one says so and exits 0.
+    """
+    config = app.config
+    app.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(app.data_dir / "check.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        click.echo("publisher check: another check is running; this one did nothing.", err=True)
+        return
+    try:
+        reports = fetch_sources(config, app.store, app.kinds)
+        _report_new_failures(app, reports)
+        alerts = send_pending_alerts(config, app.store, app.data_dir)
+    finally:
+        lock.release()
+    changes = [change for alert in alerts for change in alert.changes]
+    if output_format == "json":
+        click.echo(json.dumps([change_json(change) for change in changes], indent=2))
+    else:
+        for alert in alerts:
+            click.echo(alert.text.rstrip() + f"\n\nAlert sent: {alert.receipt}\n")
+    if exit_code and changes:
+        raise SystemExit(1)
+
+
+def _report_new_failures(app: App, reports: list[SourceReport]) -> None:
+    states = app.store.source_states()
+    for report in reports:
+        if report.status == "failed" and states[report.source_id]["consecutive_failures"] == 1:
+            click.echo(
+                f"publisher check: source '{report.source_id}' failed: {report.error}", err=True
+            )
+
+
+@cli.command()
+@click.option("--statutory", is_flag=True, help="Only changes to statutory guidance.")
+@click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
+@click.option("--source", "source_id", help="Only changes from this source id.")
+@click.option("--all", "include_minor", is_flag=True, help="Include minor changes.")
+@format_option
+@pass_app
+def changes(
+    app: App,
+    statutory: bool,
+    since: str | None,
+    source_id: str | None,
+    include_minor: bool,
+    output_format: str,
+) -> None:
+    """List detected changes with their page and paragraph references, oldest first.
+
+    Minor changes (recorded, never alerted) are listed with --all and in --format json.
+    """
+    found = app.store.changes(source_id=source_id, since=_since(since), statutory=statutory)
+    if output_format == "json":
+        click.echo(json.dumps([change_json(change) for change in found], indent=2))
+        return
+    for change in found:
+        if change.kind == "minor" and not include_minor:
+            continue
+        label = f"{'statutory ' if change.statutory else ''}{change.kind}"
+        click.echo(
+            f"#{change.id} {change.detected_at:%Y-%m-%d} [{change.source_id}] {label}: "
+            f"{change.title}\n    {change.url}"
+        )
+        for ref in change.refs:
+            click.echo(f"    - {ref.text}")
+        if not change.refs and (change.note or change.details):
+            click.echo(f"    {change.note or change.details}")
+
+
+def change_json(change: Change) -> dict:
+    """The stable JSON shape of a change, for scripts."""
+    return {
+        "id": change.id,
+        "source": change.source_id,
+        "kind": change.kind,
+        "statutory": change.statutory,
+        "title": change.title,
+        "url": change.url,
+        "note": change.note,
+        "refs": [ref.to_dict() for ref in change.refs],
+        "details": change.details,
+        "changed_at": to_iso(change.changed_at),
+        "detected_at": to_iso(change.detected_at),
+    }
+
+
+def _since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_since(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}' is not a date like 2024-02-23", param_hint="--since"
+        ) from None
 
 
 @cli.command()
@@ -246,7 +354,10 @@ def demo(directory: Path) -> None:
     Serves the samples from a local server on 127.0.0.1, fetches and stores them, builds
     the site and feed, renders an MI sheet email, and prints what to open.
     """
-    run_demo(directory, echo=click.echo)
+    try:
+        run_demo(directory, echo=click.echo)
+    except DemoFolderError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def main() -> None:

@@ -55,6 +55,9 @@ class Settings:
     templates: Path | None = None
     mi_types: tuple[str, ...] = DEFAULT_MI_TYPES
     site_url: str = DEFAULT_SITE_URL
+    max_response_bytes: int = 20 * 1024 * 1024
+    alerts_to: str | None = None
+    alerts_via: str = "outbox"
 
 
 @dataclass(frozen=True)
@@ -161,17 +164,28 @@ class _Validator:
     def settings(self, settings: _Mapping) -> Settings:
         templates = settings.get("templates")
         mi_types = settings.get("mi_types") or DEFAULT_MI_TYPES
-        try:
-            timeout = float(settings.get("timeout", Settings.timeout))
-        except (TypeError, ValueError):
-            self.fail(settings, "settings.timeout must be a number of seconds", key="timeout")
+        timeout = self.number(settings, "timeout", Settings.timeout, "a number of seconds")
+        max_mb = self.number(settings, "max_response_mb", 20, "a number of megabytes")
         return Settings(
             govuk_base_url=str(settings.get("govuk_base_url", DEFAULT_GOVUK_BASE_URL)).rstrip("/"),
             timeout=timeout,
             templates=(self.path.parent / templates) if templates else None,
             mi_types=tuple(str(name) for name in mi_types),
             site_url=str(settings.get("site_url", DEFAULT_SITE_URL)),
+            max_response_bytes=int(max_mb * 1024 * 1024),
+            alerts_to=settings.get("alerts_to")
+            or (self.data.get("organisation") or {}).get("email"),
+            alerts_via=str(settings.get("alerts_via", "outbox")),
         )
+
+    def number(self, settings: _Mapping, key: str, default: float, what: str) -> float:
+        try:
+            value = float(settings.get(key, default))
+        except (TypeError, ValueError):
+            value = -1
+        if value <= 0:
+            self.fail(settings, f"settings.{key} must be {what}", key=key)
+        return value
 
     def sources(self) -> tuple[SourceConfig, ...]:
         entries = self.data.get("sources")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 
 from publisher.config import Config
@@ -34,9 +35,9 @@ def deliverers() -> dict[str, DelivererFactory]:
     return found
 
 
-def open_deliverer(name: str, config: Config | None, **options) -> Deliverer:
-    """Create the named deliverer: ``factory(config, **options)``."""
+def open_deliverer(name: str, config: Config, data_dir: Path, **options) -> Deliverer:
+    """Create the named deliverer: ``factory(config, data_dir, **options)``."""
     available = deliverers()
     if name not in available:
         raise KeyError(f"no deliverer named '{name}' (available: {', '.join(sorted(available))})")
-    return available[name](config, **options)
+    return available[name](config, data_dir, **options)

@@ -1,13 +1,21 @@
-"""``publisher demo``: the whole pipeline, offline, on sample data shipped with the package."""
+"""``publisher demo``: the whole pipeline, offline, on sample data shipped with the package.
+
+It serves the samples from a local HTTP server on 127.0.0.1 so the real fetch path runs,
+then publishes a second state of a GOV.UK page at the same address so detection and
+alerting run too. Every run starts afresh in its folder, so it can be run again and again.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from publisher.alerts import send_pending_alerts
 from publisher.config import load_config
 from publisher.deliver import open_deliverer
 from publisher.fetch import fetch_sources
@@ -20,43 +28,80 @@ from publisher.store import Store
 
 SAMPLES = files("publisher.sample_data")
 DEMO_RECIPIENT = "Demo DSL <dsl@school.example>"
+MARKER = ".publisher-demo"
+WTTSC_PATH = "government/publications/working-together-to-safeguard-children--2"
+OUTPUT_FOLDERS = ("data", "site", "outbox")
+
+
+class DemoFolderError(Exception):
+    pass
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, Path]:
-    """Serve the samples on 127.0.0.1, fetch, store, build and render; return what was written."""
+    """Run the pipeline into ``directory``; return the main files written."""
     started = time.perf_counter()
-    directory = Path(directory).resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _prepare(Path(directory).resolve())
     kinds = source_kinds()
     store = Store(directory / "data")
-    with as_file(SAMPLES / "served") as served, serve_directory(served) as base_url:
-        config_path = directory / "feeds.yaml"
-        template = (SAMPLES / "demo-feeds.yaml").read_text(encoding="utf-8")
-        config_path.write_text(template.replace("{base_url}", base_url), encoding="utf-8")
-        config = load_config(config_path, kinds)
-        echo(f"Serving sample feeds at {base_url} (nothing leaves this machine)")
-        for report in fetch_sources(config, store, kinds):
-            echo(f"  fetched {report.source_id}: {report.describe()}")
+    with tempfile.TemporaryDirectory() as served, as_file(SAMPLES) as samples:
+        served = Path(served)
+        shutil.copytree(samples / "served", served, dirs_exist_ok=True)
+        content_file = served / "api" / "content" / WTTSC_PATH
+        content_file.parent.mkdir(parents=True)
+        shutil.copy(samples / "govuk" / "wttsc-v1.json", content_file)
+        with serve_directory(served) as base_url:
+            config_path = directory / "feeds.yaml"
+            template = (samples / "demo-feeds.yaml").read_text(encoding="utf-8")
+            config_path.write_text(template.replace("{base_url}", base_url), encoding="utf-8")
+            config = load_config(config_path, kinds)
+            echo(f"Serving sample data at {base_url} (nothing leaves this machine)")
+            for report in fetch_sources(config, store, kinds):
+                echo(f"  fetched {report.source_id}: {report.describe()}")
+
+            echo("GOV.UK publishes the 23 February 2024 change to Working Together...")
+            shutil.copy(samples / "govuk" / "wttsc-v2.json", content_file)
+            # Last-Modified has one-second resolution: date the new state a minute later.
+            later = time.time() + 60
+            os.utime(content_file, (later, later))
+            for report in fetch_sources(config, store, kinds, only=["wttsc"]):
+                echo(f"  fetched {report.source_id}: {report.describe()}")
+        alerts = send_pending_alerts(config, store, directory)
+        for change in (change for alert in alerts for change in alert.changes):
+            echo(f"  detected: {change.kind} change, {len(change.refs)} references:")
+            for reference in change.refs:
+                echo(f"    {reference.label():<22} | {reference.text}")
 
     site_dir = directory / "site"
     build_site(config, store, site_dir)
-
-    outbox_dir = directory / "outbox"
-    shutil.rmtree(outbox_dir, ignore_errors=True)
     with as_file(SAMPLES / "mi-sheet.md") as notice_file:
         notice = read_notice(notice_file)
-    outbox = open_deliverer("outbox", config, directory=outbox_dir)
-    email = Path(outbox.send(notice_message(Renderer(config), config, notice, DEMO_RECIPIENT)))
+    outbox = open_deliverer("outbox", config, directory)
+    mi_email = Path(outbox.send(notice_message(Renderer(config), config, notice, DEMO_RECIPIENT)))
     outbox.close()
     store.close()
 
     written = {
         "site": site_dir / "index.html",
         "rss": site_dir / "feed.xml",
-        "email": email,
+        "mi sheet": mi_email,
+        **{f"alert {number}": Path(alert.receipt) for number, alert in enumerate(alerts, 1)},
         "database": store.path,
     }
     echo(f"\nDemo finished in {time.perf_counter() - started:.1f}s. Open:")
     for label, path in written.items():
         echo(f"  {label:<9} {path}")
     return written
+
+
+def _prepare(directory: Path) -> Path:
+    """Make ``directory`` ready: new, empty, or a previous demo's (whose output is reset)."""
+    if directory.exists() and any(directory.iterdir()) and not (directory / MARKER).exists():
+        raise DemoFolderError(
+            f"{directory} is not empty and was not made by 'publisher demo'; "
+            "choose a new folder, e.g. 'publisher demo publisher-demo'"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).touch()
+    for name in OUTPUT_FOLDERS:
+        shutil.rmtree(directory / name, ignore_errors=True)
+    return directory

@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from publisher.config import Config, SourceConfig
+from publisher.detect import detect_changes, new_item_changes
 from publisher.http import FetchError, HttpClient
-from publisher.models import SourceResult
-from publisher.sources import SourceKind
+from publisher.models import Change, SourceResult
+from publisher.plugins import load_plugins
+from publisher.sources import FetchContext, SourceKind
 from publisher.store import ItemCounts, Store
 
 DEFAULT_WORKERS = 4
@@ -24,6 +26,7 @@ class SourceReport:
     counts: ItemCounts = ItemCounts()
     error: str | None = None
     notes: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
 
     def describe(self) -> str:
         if self.status == "failed":
@@ -32,7 +35,11 @@ class SourceReport:
             return "not modified"
         counts = self.counts
         text = f"{counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged"
-        return "; ".join((text, *self.notes))
+        changes = [
+            f"{'statutory ' if change.statutory else ''}{change.kind} change: {change.title}"
+            for change in self.changes
+        ]
+        return "; ".join((text, *changes, *self.notes))
 
 
 def fetch_sources(
@@ -56,12 +63,18 @@ def fetch_sources(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {}
         for source in sources:
-            http = HttpClient(timeout=config.settings.timeout, validators=validators)
-            futures[pool.submit(_run_source, kinds[source.kind], source, http)] = (source, http)
+            http = HttpClient(
+                timeout=config.settings.timeout,
+                max_bytes=config.settings.max_response_bytes,
+                validators=validators,
+            )
+            context = FetchContext(http=http, settings=config.settings)
+            kind = kinds[source.kind]
+            futures[pool.submit(_run_source, kind, source, context)] = (source, kind, http)
         for future in as_completed(futures):
-            source, http = futures[future]
+            source, kind, http = futures[future]
             result, error = future.result()
-            report = _store_result(store, source, result, error, http)
+            report = _store_result(store, source, kind, result, error, http)
             reports.append(report)
             if on_report:
                 on_report(report)
@@ -69,9 +82,9 @@ def fetch_sources(
     return sorted(reports, key=lambda report: order[report.source_id])
 
 
-def _run_source(kind: SourceKind, source: SourceConfig, http: HttpClient):
+def _run_source(kind: SourceKind, source: SourceConfig, context: FetchContext):
     try:
-        return kind.fetch(source, http), None
+        return kind.fetch(source, context), None
     except FetchError as error:
         return None, str(error)
     except Exception as error:  # a buggy plugin must not stop the other sources
@@ -81,15 +94,26 @@ def _run_source(kind: SourceKind, source: SourceConfig, http: HttpClient):
 def _store_result(
     store: Store,
     source: SourceConfig,
+    kind: SourceKind,
     result: SourceResult | None,
     error: str | None,
     http: HttpClient,
 ) -> SourceReport:
+    """Items, versions, changes, validators and source health: one transaction."""
     with store.transaction():
         if result is None:
             store.record_attempt(source.id, source.kind, source.url, error)
             return SourceReport(source.id, "failed", error=error)
+        first_success = store.source_states().get(source.id, {}).get("last_success") is None
         counts = store.save_items(source.id, result.items)
+        found: list[Change] = []
+        if kind.discovers and not first_success:
+            found.extend(new_item_changes(source, list(counts.new_items)))
+        for snapshot in result.snapshots:
+            previous = store.latest_snapshot(source.id, snapshot.key)
+            found.extend(detect_changes(source, previous, snapshot))
+            store.save_snapshot(source.id, snapshot)
+        changes = store.save_changes(_classified(change, source) for change in found)
         store.save_validators(http.learnt)
         store.record_attempt(
             source.id,
@@ -100,4 +124,8 @@ def _store_result(
             new_items=counts.new,
         )
     status = "not-modified" if result.not_modified else "ok"
-    return SourceReport(source.id, status, counts, notes=result.notes)
+    return SourceReport(source.id, status, counts, notes=result.notes, changes=tuple(changes))
+
+
+def _classified(change: Change, source: SourceConfig) -> Change:
+    return load_plugins().hook.classify_change(change=change, source=source) or change

@@ -15,9 +15,20 @@ def register_sources(register):
     """Called once when plugins load, to add source kinds.
 
     Call ``register(SourceKind(name=..., fetch=...))`` for each kind (see
-    ``publisher.sources.SourceKind``). ``fetch(source, http)`` downloads and parses one
-    configured source and returns a ``SourceResult`` of items (and, for watched documents,
-    a snapshot). A kind's name is what ``kind:`` says in feeds.yaml.
+    ``publisher.sources.SourceKind``). ``fetch(source, context)`` downloads and parses one
+    configured source and returns a ``SourceResult`` of items and, for watched documents,
+    snapshots. A kind's name is what ``kind:`` says in feeds.yaml.
+    """
+
+
+@hookspec(firstresult=True)
+def classify_change(change, source):
+    """Called for each change detected, before it is stored.
+
+    ``change`` is a ``publisher.models.Change`` (kind, statutory, note, refs, ...);
+    ``source`` is the ``SourceConfig`` it came from. Return a replacement (e.g.
+    ``dataclasses.replace(change, statutory=True)``) to reclassify it, or None to leave it.
+    The first plugin to return a change wins.
     """
 
 
@@ -35,9 +46,9 @@ def register_outputs(register):
 def register_deliverers(register):
     """Called when something is sent, to add delivery channels.
 
-    Call ``register(name, factory)``; ``factory(config)`` returns an object with
-    ``send(message: email.message.EmailMessage) -> str`` (an id for the send log) and
-    ``close()``. ``outbox`` (``.eml`` files) is the default channel.
+    Call ``register(name, factory)``; ``factory(config, data_dir, **options)`` returns an
+    object with ``send(message: email.message.EmailMessage) -> str`` (an id for the send
+    log) and ``close()``. ``outbox`` (``.eml`` files) is the default channel.
     """
 
 

@@ -45,6 +45,36 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX items_by_date ON items (coalesce(published, first_seen));
     """,
+    # 2: versions of watched documents, detected changes and their alert state
+    """
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        state_hash TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+    CREATE INDEX versions_by_document ON versions (source_id, key, id);
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('new', 'major', 'minor', 'attachment', 'withdrawn')),
+        statutory INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        refs TEXT NOT NULL DEFAULT '[]',
+        details TEXT NOT NULL DEFAULT '',
+        changed_at TEXT,
+        detected_at TEXT NOT NULL,
+        fingerprint TEXT NOT NULL UNIQUE,
+        alert_message_id TEXT,
+        alerted_at TEXT
+    );
+    CREATE INDEX changes_by_date ON changes (detected_at);
+    """,
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 
@@ -45,6 +45,7 @@ class SourceResult:
     """
 
     items: tuple[Item, ...] = ()
+    snapshots: tuple[Snapshot, ...] = ()
     not_modified: bool = False
     resolved_url: str | None = None
     notes: tuple[str, ...] = field(default=())
@@ -54,3 +55,114 @@ def digest(*parts) -> str:
     """A stable hash of some values, for noticing that content changed."""
     text = json.dumps([str(part) if part is not None else None for part in parts])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChangeNote:
+    """One entry of a GOV.UK page's change history."""
+
+    timestamp: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    title: str
+    url: str
+    content_type: str | None = None
+    file_size: int | None = None
+    pages: int | None = None
+
+    def describe(self) -> str:
+        facts = [
+            fact
+            for fact in (
+                f"{self.pages} pages" if self.pages else None,
+                f"{self.file_size:,} bytes" if self.file_size else None,
+            )
+            if fact
+        ]
+        return f"{self.title} ({', '.join(facts)})" if facts else self.title
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a watched document at one fetch; each distinct state is a stored version.
+
+    ``notes_expected`` says whether the publisher announces significant changes with change
+    notes (GOV.UK does): then a body change without a note is minor. A plain web page has no
+    notes, so a change to its text is the significant event.
+    """
+
+    key: str
+    url: str
+    title: str
+    document_type: str | None = None
+    public_updated_at: datetime | None = None
+    change_history: tuple[ChangeNote, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    body_hash: str | None = None
+    body_text: str | None = None
+    withdrawn: str | None = None  # the explanation, when withdrawn or gone
+    organisations: tuple[str, ...] = ()
+    notes_expected: bool = True
+
+    @property
+    def state_hash(self) -> str:
+        return digest(self.to_json())
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, default=_json_default, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Snapshot:
+        data = json.loads(text)
+        data["public_updated_at"] = _parse_datetime(data["public_updated_at"])
+        data["change_history"] = tuple(
+            ChangeNote(_parse_datetime(entry["timestamp"]), entry["note"])
+            for entry in data["change_history"]
+        )
+        data["attachments"] = tuple(Attachment(**entry) for entry in data["attachments"])
+        data["organisations"] = tuple(data["organisations"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something that happened to a watched document, found once.
+
+    ``kind`` is one of new, major, minor, attachment, withdrawn.
+    """
+
+    source_id: str
+    key: str
+    url: str
+    title: str
+    kind: str
+    statutory: bool
+    note: str = ""
+    refs: tuple = ()  # publisher.refs.Reference
+    details: str = ""
+    changed_at: datetime | None = None
+    id: int | None = None
+    detected_at: datetime | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the change itself, so the same change is never recorded twice."""
+        return digest(self.source_id, self.key, self.kind, self.changed_at, self.note, self.details)
+
+    @property
+    def alertable(self) -> bool:
+        return self.kind != "minor"
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
+
+
+def _parse_datetime(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

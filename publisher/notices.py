@@ -11,7 +11,7 @@ import yaml
 
 from publisher.config import Config
 from publisher.deadlines import add_working_days
-from publisher.messages import build_message
+from publisher.messages import build_message, sender_address
 from publisher.render import Renderer
 
 
@@ -59,15 +59,11 @@ def read_notice(path: Path | str) -> Notice:
 def notice_message(renderer: Renderer, config: Config, notice: Notice, to: str) -> EmailMessage:
     """The MI sheet as an email: MJML-compiled HTML with a plain-text alternative."""
     context = {"notice": notice, "organisation": config.organisation}
-    organisation = config.organisation
-    sender = (
-        f"{organisation.name} <{organisation.email}>" if organisation.email else organisation.name
-    )
     return build_message(
         subject=notice.subject,
-        sender=sender,
+        sender=sender_address(config.organisation),
         to=to,
         text=renderer.render("email/mi_sheet.txt", **context),
         html=renderer.render_mjml("email/mi_sheet.mjml", **context),
-        reply_to=organisation.email,
+        reply_to=config.organisation.email,
     )

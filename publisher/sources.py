@@ -5,25 +5,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from publisher.config import SourceConfig
+from publisher.config import Settings, SourceConfig
 from publisher.http import HttpClient
 from publisher.models import SourceResult
 from publisher.plugins import load_plugins
 
 
 @dataclass(frozen=True)
+class FetchContext:
+    """What a source's ``fetch`` may use: HTTP (for this source only) and the settings."""
+
+    http: HttpClient
+    settings: Settings
+
+
+@dataclass(frozen=True)
 class SourceKind:
     """A kind of source.
 
-    ``fetch(source, http)`` downloads and parses one configured source and returns a
+    ``fetch(source, context)`` downloads and parses one configured source and returns a
     ``SourceResult``; it raises ``publisher.http.FetchError`` with a readable reason when
     the source cannot be read. It runs in a worker thread and must not touch the store.
+
+    ``needs_url``: feeds.yaml must give a url. ``discovers``: items this source lists
+    for the first time (after its first successful fetch) are recorded as *new* changes.
     """
 
     name: str
-    fetch: Callable[[SourceConfig, HttpClient], SourceResult]
+    fetch: Callable[[SourceConfig, FetchContext], SourceResult]
     description: str = ""
     needs_url: bool = True
+    discovers: bool = False
 
 
 def source_kinds() -> dict[str, SourceKind]:

@@ -6,14 +6,15 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from publisher.dates import from_iso, to_iso, utcnow
 from publisher.http import Validators
 from publisher.migrations import migrate
-from publisher.models import Item, StoredItem
+from publisher.models import Change, Item, Snapshot, StoredItem
+from publisher.refs import Reference
 
 DATABASE_NAME = "publisher.db"
 
@@ -23,6 +24,7 @@ class ItemCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    new_items: tuple[Item, ...] = ()
 
 
 class Store:
@@ -117,7 +119,7 @@ class Store:
     def save_items(self, source_id: str, items: Iterable[Item]) -> ItemCounts:
         """Insert new items, update changed ones (call inside a transaction)."""
         now = to_iso(utcnow())
-        new = updated = unchanged = 0
+        new_items, updated, unchanged = [], 0, 0
         for item in items:
             row = self.db.execute(
                 "SELECT id, content_hash FROM items WHERE source_id = ? AND key = ?",
@@ -141,7 +143,7 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, source_id, item.key, now, now),
                 )
-                new += 1
+                new_items.append(item)
             elif row["content_hash"] != item.content_hash:
                 self.db.execute(
                     "UPDATE items SET url = ?, title = ?, summary = ?, published = ?,"
@@ -153,7 +155,7 @@ class Store:
             else:
                 self.db.execute("UPDATE items SET last_seen = ? WHERE id = ?", (now, row["id"]))
                 unchanged += 1
-        return ItemCounts(new, updated, unchanged)
+        return ItemCounts(len(new_items), updated, unchanged, tuple(new_items))
 
     def items(
         self, source_id: str | None = None, since: datetime | None = None, limit: int | None = None
@@ -173,6 +175,110 @@ class Store:
             params.append(limit)
         return [_stored_item(row) for row in self.db.execute(sql, params)]
 
+    # Versions of watched documents and the changes between them ------------------------
+
+    def latest_snapshot(self, source_id: str, key: str) -> Snapshot | None:
+        row = self.db.execute(
+            "SELECT state FROM versions WHERE source_id = ? AND key = ? ORDER BY id DESC LIMIT 1",
+            (source_id, key),
+        ).fetchone()
+        return Snapshot.from_json(row["state"]) if row else None
+
+    def save_snapshot(self, source_id: str, snapshot: Snapshot) -> bool:
+        """Store the snapshot as a new version if it differs from the latest one."""
+        state_hash = snapshot.state_hash
+        row = self.db.execute(
+            "SELECT state_hash FROM versions WHERE source_id = ? AND key = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (source_id, snapshot.key),
+        ).fetchone()
+        if row and row["state_hash"] == state_hash:
+            return False
+        self.db.execute(
+            "INSERT INTO versions (source_id, key, state, state_hash, seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (source_id, snapshot.key, snapshot.to_json(), state_hash, to_iso(utcnow())),
+        )
+        return True
+
+    def version_count(self, source_id: str, key: str) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM versions WHERE source_id = ? AND key = ?", (source_id, key)
+        ).fetchone()[0]
+
+    def save_changes(self, changes: Iterable[Change]) -> list[Change]:
+        """Record changes not seen before (by fingerprint); returns those recorded."""
+        recorded = []
+        now = utcnow()
+        for change in changes:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO changes (source_id, key, url, title, kind, statutory, note,"
+                " refs, details, changed_at, detected_at, fingerprint)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    change.source_id,
+                    change.key,
+                    change.url,
+                    change.title,
+                    change.kind,
+                    int(change.statutory),
+                    change.note,
+                    json.dumps([ref.to_dict() for ref in change.refs]),
+                    change.details,
+                    to_iso(change.changed_at),
+                    to_iso(now),
+                    change.fingerprint,
+                ),
+            )
+            if cursor.rowcount:
+                recorded.append(replace(change, id=cursor.lastrowid, detected_at=now))
+        return recorded
+
+    def changes(
+        self,
+        source_id: str | None = None,
+        since: datetime | None = None,
+        statutory: bool = False,
+        kinds: Iterable[str] | None = None,
+    ) -> list[Change]:
+        """Detected changes, oldest first."""
+        clauses, params = [], []
+        if source_id:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        if since:
+            clauses.append("detected_at >= ?")
+            params.append(to_iso(since))
+        if statutory:
+            clauses.append("statutory = 1")
+        if kinds:
+            kinds = list(kinds)
+            clauses.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            params.extend(kinds)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT * FROM changes {where} ORDER BY id", params)
+        return [_change(row) for row in rows]
+
+    def pending_alerts(self) -> list[tuple[Change, str | None]]:
+        """Alertable changes not yet alerted, with the Message-ID of an interrupted alert."""
+        rows = self.db.execute(
+            "SELECT * FROM changes WHERE alerted_at IS NULL AND kind != 'minor' ORDER BY id"
+        )
+        return [(_change(row), row["alert_message_id"]) for row in rows]
+
+    def claim_alert(self, change_ids: list[int], message_id: str) -> None:
+        """Before sending: tie the changes to the message, so a rerun resends the same one."""
+        self.db.executemany(
+            "UPDATE changes SET alert_message_id = ? WHERE id = ?",
+            [(message_id, change_id) for change_id in change_ids],
+        )
+
+    def mark_alerted(self, change_ids: list[int]) -> None:
+        self.db.executemany(
+            "UPDATE changes SET alerted_at = ? WHERE id = ?",
+            [(to_iso(utcnow()), change_id) for change_id in change_ids],
+        )
+
 
 def _stored_item(row: sqlite3.Row) -> StoredItem:
     return StoredItem(
@@ -188,4 +294,21 @@ def _stored_item(row: sqlite3.Row) -> StoredItem:
         organisation=row["organisation"],
         tags=tuple(json.loads(row["tags"])),
         first_seen=from_iso(row["first_seen"]),
+    )
+
+
+def _change(row: sqlite3.Row) -> Change:
+    return Change(
+        id=row["id"],
+        source_id=row["source_id"],
+        key=row["key"],
+        url=row["url"],
+        title=row["title"],
+        kind=row["kind"],
+        statutory=bool(row["statutory"]),
+        note=row["note"],
+        refs=tuple(Reference(**ref) for ref in json.loads(row["refs"])),
+        details=row["details"],
+        changed_at=from_iso(row["changed_at"]),
+        detected_at=from_iso(row["detected_at"]),
     )

@@ -23,7 +23,8 @@ sources:
     [
         (
             VALID.replace("kind: feed", "kind: fed"),
-            "feeds.yaml line 7: source 'news' has unknown kind 'fed' (known: feed)",
+            "feeds.yaml line 7: source 'news' has unknown kind 'fed' "
+            "(known: feed, govuk, govuk-search, page)",
         ),
         (
             VALID.replace("    url: https://news.example/feed.xml\n", ""),

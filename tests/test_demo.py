@@ -15,8 +15,10 @@ def run_demo(directory):
 
 def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     output = run_demo(tmp_path / "demo")
-    assert "Serving sample feeds at http://127.0.0.1:" in output
+    assert "Serving sample data at http://127.0.0.1:" in output
     assert "fetched ofcom: 3 new, 0 updated, 0 unchanged" in output
+    assert "detected: major change, 4 references:" in output
+    assert "    page 26, paragraph 48  | Page 26, paragraph 48: amended the wording" in output
 
     site = tmp_path / "demo" / "site"
     html = (site / "index.html").read_text()
@@ -25,10 +27,10 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
 
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert not feed.bozo, feed.get("bozo_exception")
-    assert len(feed.entries) == 9
+    assert len(feed.entries) == 10
     assert all(entry.id for entry in feed.entries)
 
-    [eml] = (tmp_path / "demo" / "outbox").glob("*.eml")
+    [eml] = (tmp_path / "demo" / "outbox").glob("Demo-DSL*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == (
         "MI 1/24 ACTION by 12/01/2024: "
@@ -44,8 +46,18 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     assert "Audience</th><td>Headteachers, DSLs, Governors" in html_part
 
 
-def test_demo_runs_twice(tmp_path):
-    run_demo(tmp_path / "demo")
+def test_demo_runs_twice_with_the_same_story(tmp_path):
+    first = run_demo(tmp_path / "demo")
     second = run_demo(tmp_path / "demo")
-    assert "fetched ofcom: 0 new, 0 updated, 3 unchanged" in second
-    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 1
+    assert "fetched ofcom: 3 new, 0 updated, 0 unchanged" in second
+    assert "detected: major change, 4 references:" in second
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 2
+    assert first.count("\n") == second.count("\n")
+
+
+def test_demo_will_not_reuse_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = CliRunner().invoke(cli, ["demo", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not empty and was not made by 'publisher demo'" in result.output
+    assert (tmp_path / "precious.txt").read_text() == "keep me"

@@ -21,7 +21,7 @@ class StaticSourcePlugin:
             click.echo("hello from a plugin")
 
     @staticmethod
-    def fetch(source, http):
+    def fetch(source, context):
         return SourceResult(
             items=(
                 Item(key="a", url="https://static.example/a", title="A"),
@@ -53,7 +53,7 @@ def test_a_plugin_source_that_crashes_does_not_stop_others(project, register_plu
     class Broken:
         @hookimpl
         def register_sources(self, register):
-            register(SourceKind("broken", lambda source, http: 1 / 0, needs_url=False))
+            register(SourceKind("broken", lambda source, context: 1 / 0, needs_url=False))
 
     register_plugin(StaticSourcePlugin(), name="static-test")
     register_plugin(Broken(), name="broken-test")

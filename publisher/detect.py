@@ -1,0 +1,166 @@
+"""Detection rules: compare a document's new snapshot with its last stored version.
+
+- The first sight of a document is a baseline: no changes.
+- A new change-history entry is a *major* change carrying its note and references.
+- ``public_updated_at``, the title or the body moving without a new note is *minor*
+  (recorded, never alerted). On a page without change notes, a text change is *major*.
+- An attachment added, removed or replaced (url, size or page count) is an *attachment* change.
+- Withdrawn, or gone (HTTP 410), is *withdrawn*.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from publisher.config import SourceConfig
+from publisher.models import Attachment, Change, Item, Snapshot
+from publisher.refs import parse_note
+
+STATUTORY_DOCUMENT_TYPES = {"statutory_guidance"}
+MAX_DIFF_LINES = 60
+
+
+def is_statutory(source: SourceConfig, document_type: str | None) -> bool:
+    return source.statutory or document_type in STATUTORY_DOCUMENT_TYPES
+
+
+def detect_changes(
+    source: SourceConfig, previous: Snapshot | None, current: Snapshot
+) -> list[Change]:
+    """The changes between two states of one document, oldest first."""
+    if previous is None:
+        return []
+
+    def change(kind: str, note: str = "", details: str = "", changed_at=None) -> Change:
+        return Change(
+            source_id=source.id,
+            key=current.key,
+            url=current.url,
+            title=current.title or previous.title,
+            kind=kind,
+            statutory=is_statutory(source, current.document_type or previous.document_type),
+            note=note,
+            refs=tuple(parse_note(note)) if kind == "major" and note else (),
+            details=details,
+            changed_at=changed_at,
+        )
+
+    if current.withdrawn:
+        # Once withdrawn or gone, what is left of the page is not news.
+        return [] if previous.withdrawn else [change("withdrawn", note=current.withdrawn)]
+    if previous.withdrawn and not current.withdrawn and not previous.change_history:
+        return []  # back after HTTP 410: nothing to compare with, so a new baseline
+
+    changes = []
+    known_notes = {(entry.timestamp, entry.note.strip()) for entry in previous.change_history}
+    new_notes = sorted(
+        (
+            entry
+            for entry in current.change_history
+            if (entry.timestamp, entry.note.strip()) not in known_notes
+        ),
+        key=lambda entry: entry.timestamp,
+    )
+    changes.extend(
+        change("major", note=entry.note.strip(), changed_at=entry.timestamp) for entry in new_notes
+    )
+
+    attachment_changes = describe_attachment_changes(previous.attachments, current.attachments)
+    if attachment_changes:
+        changes.append(
+            change(
+                "attachment",
+                details="\n".join(attachment_changes),
+                changed_at=current.public_updated_at,
+            )
+        )
+
+    body_moved = current.body_hash != previous.body_hash
+    if not new_notes and body_moved and not current.notes_expected:
+        diff = text_diff(previous.body_text or "", current.body_text or "")
+        changes.append(change("major", note=summarise_diff(diff), details=diff))
+    elif not new_notes and (
+        body_moved
+        or current.public_updated_at != previous.public_updated_at
+        or current.title != previous.title
+    ):
+        changes.append(
+            change(
+                "minor",
+                details=_minor_details(previous, current),
+                changed_at=current.public_updated_at,
+            )
+        )
+    return changes
+
+
+def new_item_changes(source: SourceConfig, items: list[Item]) -> list[Change]:
+    """Documents a discovery source (e.g. a GOV.UK search) has not listed before."""
+    return [
+        Change(
+            source_id=source.id,
+            key=item.key,
+            url=item.url,
+            title=item.title,
+            kind="new",
+            statutory=is_statutory(source, item.document_type),
+            note=item.summary,
+            changed_at=item.published,
+        )
+        for item in items
+    ]
+
+
+def describe_attachment_changes(
+    before: tuple[Attachment, ...], after: tuple[Attachment, ...]
+) -> list[str]:
+    """Lines like 'Replaced: X (48 pages) -> X (52 pages)', 'Added: Y', 'Removed: Z'."""
+    old_by_url = {attachment.url: attachment for attachment in before}
+    new_by_url = {attachment.url: attachment for attachment in after}
+    removed = [a for url, a in old_by_url.items() if url not in new_by_url]
+    added = [a for url, a in new_by_url.items() if url not in old_by_url]
+    lines = []
+    for url, attachment in new_by_url.items():
+        old = old_by_url.get(url)
+        if old and (old.file_size, old.pages) != (attachment.file_size, attachment.pages):
+            lines.append(f"Replaced: {old.describe()} -> {attachment.describe()}")
+    # A new upload gets a new URL: pair removed and added files by title as replacements.
+    removed_by_title = {attachment.title: attachment for attachment in removed}
+    for attachment in added:
+        old = removed_by_title.pop(attachment.title, None)
+        if old:
+            lines.append(f"Replaced: {old.describe()} -> {attachment.describe()}")
+        else:
+            lines.append(f"Added: {attachment.describe()}")
+    lines.extend(f"Removed: {attachment.describe()}" for attachment in removed_by_title.values())
+    return lines
+
+
+def text_diff(before: str, after: str) -> str:
+    """A readable line diff ('-' removed, '+' added), capped in length."""
+    lines = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)
+        if not line.startswith(("---", "+++"))
+    ]
+    if len(lines) > MAX_DIFF_LINES:
+        lines = [*lines[:MAX_DIFF_LINES], f"... ({len(lines) - MAX_DIFF_LINES} more lines)"]
+    return "\n".join(lines)
+
+
+def summarise_diff(diff: str) -> str:
+    lines = diff.splitlines()
+    added = sum(line.startswith("+") for line in lines)
+    removed = sum(line.startswith("-") for line in lines)
+    return f"Page text changed: {added} line(s) added, {removed} removed."
+
+
+def _minor_details(previous: Snapshot, current: Snapshot) -> str:
+    moved = []
+    if current.title != previous.title:
+        moved.append(f"title: {previous.title!r} -> {current.title!r}")
+    if current.public_updated_at != previous.public_updated_at:
+        moved.append("public_updated_at moved without a change note")
+    if current.body_hash != previous.body_hash:
+        moved.append("body edited")
+    return "; ".join(moved)

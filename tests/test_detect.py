@@ -1,0 +1,231 @@
+"""Statutory change detection through `publisher check`, against a real local server."""
+
+import email
+import email.policy
+import json
+
+import pytest
+from conftest import fixture_bytes
+from filelock import FileLock
+from werkzeug import Response
+
+WTTSC = "/government/publications/working-together-to-safeguard-children--2"
+
+
+class GovukServer:
+    """Serves one Content API state at a time, like GOV.UK between publishes."""
+
+    def __init__(self, server):
+        self.server = server
+        self.body: bytes = b""
+        self.status = 200
+        server.expect_request(f"/api/content{WTTSC}").respond_with_handler(self.respond)
+
+    def respond(self, request):
+        return Response(self.body, status=self.status, content_type="application/json")
+
+    def publish(self, fixture: str | None = None, status: int = 200, body: bytes | None = None):
+        self.body = body if body is not None else fixture_bytes(f"govuk/{fixture}")
+        self.status = status
+
+
+@pytest.fixture
+def govuk(server, project):
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": WTTSC}],
+        settings={"govuk_base_url": server.url_for("").rstrip("/"), "timeout": 2},
+    )
+    return GovukServer(server)
+
+
+def check(project, *args, expect=0):
+    return project.run("check", *args, expect=expect)
+
+
+def changes(project):
+    return json.loads(project.run("changes", "--format", "json").output)
+
+
+def outbox(project):
+    return sorted((project.data_dir / "outbox").glob("*.eml"))
+
+
+def test_the_wttsc_sequence(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    assert check(project).stdout == ""  # first sight: a baseline, no alerts
+
+    govuk.publish("wttsc-v2.json")
+    result = check(project, "--exit-code", expect=1)
+    assert result.stdout.startswith(
+        "STATUTORY MAJOR CHANGE: Working together to safeguard children\n"
+        f"{govuk.server.url_for(WTTSC)}\n"
+        "Changed 23/02/2024 12:48 (UTC)\n"
+        "- Page 26, paragraph 48: amended the wording used to describe lead safeguarding partners\n"
+        "- Page 42: corrected the Child Safeguarding Practice Review Panel email address.\n"
+    )
+    [change] = changes(project)
+    assert change["kind"] == "major" and change["statutory"] is True
+    assert change["source"] == "wttsc"
+    assert change["url"] == govuk.server.url_for(WTTSC)
+    assert [(ref["page"], ref["paragraph"]) for ref in change["refs"]] == [
+        (26, "48"),
+        (42, None),
+        (161, None),
+        (167, None),
+    ]
+    assert all(ref["chapter"] is None and ref["annex"] is None for ref in change["refs"])
+    assert change["refs"][3]["text"].startswith("Page 167: linked to the latest version")
+    [alert] = outbox(project)
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    assert (
+        message["Subject"] == "Statutory guidance changed: Working together to safeguard children"
+    )
+    assert message["To"] == "safeguarding@testshire.example"
+    assert "Page 161: updated the glossary definition" in message.get_body(("html",)).get_content()
+
+    assert check(project, "--exit-code").stdout == ""  # v2 again: nothing new, exit 0
+
+    govuk.publish("wttsc-v3.json")  # a minor edit: recorded, not alerted
+    assert check(project).stdout == ""
+    assert [c["kind"] for c in changes(project)] == ["major", "minor"]
+    assert len(outbox(project)) == 1
+
+    govuk.publish("wttsc-v4.json")  # the PDF replaced by a new upload
+    result = check(project)
+    assert "STATUTORY ATTACHMENT CHANGE: Working together to safeguard children" in result.stdout
+    attachment = changes(project)[-1]
+    assert attachment["kind"] == "attachment"
+    assert attachment["details"] == (
+        "Replaced: Working together to safeguard children 2023: statutory guidance "
+        "(170 pages, 1,650,000 bytes) -> Working together to safeguard children 2023: "
+        "statutory guidance (171 pages, 1,712,345 bytes)"
+    )
+
+    govuk.publish("wttsc-withdrawn.json")
+    result = check(project)
+    assert "STATUTORY WITHDRAWN CHANGE" in result.stdout
+    assert "This guidance has been replaced by Working together to safeguard children 2025." in (
+        result.stdout
+    )
+    govuk.publish(status=410, body=b"")
+    assert check(project).stdout == ""  # gone after withdrawn: already reported
+
+    kinds = [c["kind"] for c in changes(project)]
+    assert kinds == ["major", "minor", "attachment", "withdrawn"]
+    assert len(outbox(project)) == 3
+
+
+def test_gone_is_withdrawn(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish(status=410, body=b"")
+    assert "STATUTORY WITHDRAWN CHANGE" in check(project).stdout
+    assert changes(project)[0]["note"] == "Removed from GOV.UK (HTTP 410 Gone)."
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (200, b'{"base_path": "/x", "title": ', "not JSON: Expecting value"),
+        (200, b'{"results": []}', "not a GOV.UK content item: no base_path or title"),
+        (404, b"Not found", f"HTTP 404 Not Found: GOV.UK has no page at {WTTSC} (check the url)"),
+        (200, b"[" + b"0," * 40_000 + b"0]", "response too large: 80,003 bytes (limit 10,485)"),
+    ],
+    ids=["malformed-json", "not-content", "404", "huge"],
+)
+def test_bad_responses_are_reported_by_source(govuk, project, status, body, reason):
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": WTTSC}],
+        settings={
+            "govuk_base_url": govuk.server.url_for("").rstrip("/"),
+            "timeout": 2,
+            "max_response_mb": 0.01,
+        },
+    )
+    govuk.publish(status=status, body=body)
+    result = check(project)
+    assert result.stdout == ""
+    assert f"publisher check: source 'wttsc' failed: {reason}" in result.stderr
+    assert "failed" not in check(project).stderr  # said once, not every run
+    assert (
+        json.loads(project.run("sources", "--format", "json").output)[0]["consecutive_failures"]
+        == 2
+    )
+
+
+def test_a_change_found_by_fetch_is_alerted_by_the_next_check(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    project.run("fetch")
+    govuk.publish("wttsc-v2.json")
+    fetched = project.run("fetch")
+    assert "statutory major change: Working together to safeguard children" in fetched.output
+    assert outbox(project) == []
+    assert "STATUTORY MAJOR CHANGE" in check(project).stdout
+    assert check(project).stdout == ""
+    assert len(outbox(project)) == 1
+
+
+def test_an_interrupted_alert_is_resent_once_with_the_same_message_id(govuk, project):
+    from publisher.store import Store
+
+    govuk.publish("wttsc-v1.json")
+    project.run("fetch")
+    govuk.publish("wttsc-v2.json")
+    project.run("fetch")
+    store = Store(project.data_dir)
+    [(change, _)] = store.pending_alerts()
+    with store.transaction():  # the state a crash right after claiming would leave
+        store.claim_alert([change.id], "<interrupted@testshire.example>")
+    store.close()
+    check(project)
+    [alert] = outbox(project)
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    assert message["Message-ID"] == "<interrupted@testshire.example>"
+    assert check(project).stdout == ""
+
+
+def test_a_second_check_while_one_runs_does_nothing(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    project.data_dir.mkdir(parents=True)
+    with FileLock(project.data_dir / "check.lock"):
+        result = check(project)
+    assert result.stdout == ""
+    assert "another check is running" in result.stderr
+    assert project.run("sources", "--format", "json").output.count('"last_success": null') == 1
+
+
+def test_json_output_for_scripts(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    assert json.loads(check(project, "--format", "json").stdout) == []
+    govuk.publish("wttsc-v2.json")
+    [change] = json.loads(check(project, "--format", "json").stdout)
+    assert set(change) >= {
+        "source",
+        "kind",
+        "statutory",
+        "title",
+        "url",
+        "note",
+        "refs",
+        "detected_at",
+    }
+    assert set(change["refs"][0]) >= {"page", "paragraph", "chapter", "annex", "text"}
+
+
+def test_changes_filters(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    govuk.publish("wttsc-v3.json")
+    check(project)
+    text = project.run("changes", "--statutory").output
+    assert "[wttsc] statutory major: Working together to safeguard children" in text
+    assert (
+        "    - Page 42: corrected the Child Safeguarding Practice Review Panel email address."
+        in text
+    )
+    assert "minor" not in text
+    assert "statutory minor" in project.run("changes", "--all").output
+    assert project.run("changes", "--since", "2999-01-01").output == ""
+    assert project.run("changes", "--source", "other").output == ""
