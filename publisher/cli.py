@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from functools import cached_property
@@ -112,7 +115,7 @@ def init(directory: Path, force: bool) -> None:
 
 @cli.command()
 @click.option("--source", "only", multiple=True, help="Fetch only this source id (repeatable).")
-@click.option("--workers", default=4, show_default=True, help="Sources fetched at once.")
+@click.option("--workers", type=int, help="Sources fetched at once [default: settings.workers, 8].")
 @pass_app
 def fetch(app: App, only: tuple[str, ...], workers: int) -> None:
     """Fetch every source and store new and updated items.
@@ -126,7 +129,10 @@ def fetch(app: App, only: tuple[str, ...], workers: int) -> None:
         raise click.BadParameter(
             f"no source with id {', '.join(sorted(unknown))}", param_hint="--source"
         )
-    reports = fetch_sources(config, app.store, app.kinds, only=only or None, workers=workers)
+    with _progress(len(only) if only else len(config.sources)) as advance:
+        reports = fetch_sources(
+            config, app.store, app.kinds, only=only or None, workers=workers, on_report=advance
+        )
     width = max(len(report.source_id) for report in reports)
     for report in reports:
         click.echo(f"{report.source_id:<{width}}  {report.describe()}")
@@ -140,6 +146,16 @@ def fetch(app: App, only: tuple[str, ...], workers: int) -> None:
     )
     if failed:
         raise SystemExit(1)
+
+
+@contextmanager
+def _progress(count: int) -> Iterator[Callable[[SourceReport], None]]:
+    """A progress bar on a terminal; nothing at all when output is redirected (cron)."""
+    if not sys.stderr.isatty():
+        yield lambda report: None
+        return
+    with click.progressbar(length=count, label="Fetching", file=sys.stderr) as bar:
+        yield lambda report: bar.update(1, report.source_id)
 
 
 @cli.command()
@@ -164,16 +180,25 @@ def sources(app: App, output_format: str) -> None:
                 "last_new_item": state.get("last_new_item"),
                 "last_error": state.get("last_error"),
                 "consecutive_failures": state.get("consecutive_failures", 0),
+                "failing_since": state.get("failing_since"),
             }
         )
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        health = f"last success {row['last_success'] or 'never'}"
+        click.echo(f"{row['id']} [{row['kind']}] {row['url'] or ''}")
+        if row["resolved_url"] and row["resolved_url"] != row["url"]:
+            click.echo(f"    resolved to {row['resolved_url']}")
+        click.echo(
+            f"    last success: {row['last_success'] or 'never'}; "
+            f"last new item: {row['last_new_item'] or 'never'}"
+        )
         if row["last_error"]:
-            health += f"; failing ({row['consecutive_failures']}x): {row['last_error']}"
-        click.echo(f"{row['id']} [{row['kind']}] {row['url'] or ''}\n    {health}")
+            click.echo(
+                f"    FAILING: {row['consecutive_failures']} runs in a row since "
+                f"{row['failing_since']}: {row['last_error']}"
+            )
 
 
 @cli.command()
@@ -227,7 +252,7 @@ def check(app: App, exit_code: bool, output_format: str) -> None:
         return
     try:
         reports = fetch_sources(config, app.store, app.kinds)
-        _report_new_failures(app, reports)
+        _report_health(app, reports)
         alerts = send_pending_alerts(config, app.store, app.data_dir)
     finally:
         lock.release()
@@ -241,13 +266,22 @@ def check(app: App, exit_code: bool, output_format: str) -> None:
         raise SystemExit(1)
 
 
-def _report_new_failures(app: App, reports: list[SourceReport]) -> None:
-    states = app.store.source_states()
+def _report_health(app: App, reports: list[SourceReport]) -> None:
+    """On stderr, once each: a source starts failing, has failed for long, works again."""
+    flag_after = app.config.settings.flag_after_failures
     for report in reports:
-        if report.status == "failed" and states[report.source_id]["consecutive_failures"] == 1:
+        name = f"publisher check: source '{report.source_id}'"
+        if report.status == "failed" and report.failures == 1:
+            click.echo(f"{name} failed: {report.error}", err=True)
+        elif report.status == "failed" and report.failures == flag_after:
+            since = app.store.source_state(report.source_id)["failing_since"]
             click.echo(
-                f"publisher check: source '{report.source_id}' failed: {report.error}", err=True
+                f"{name} has failed {report.failures} runs in a row (since {since}): "
+                f"{report.error}",
+                err=True,
             )
+        elif report.status != "failed" and report.failures_before:
+            click.echo(f"{name} works again after {report.failures_before} failed runs", err=True)
 
 
 @cli.command()

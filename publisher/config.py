@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
+
+from publisher.http import HttpPolicy
 
 if TYPE_CHECKING:
     from publisher.sources import SourceKind
@@ -51,13 +54,14 @@ class SourceConfig:
 @dataclass(frozen=True)
 class Settings:
     govuk_base_url: str = DEFAULT_GOVUK_BASE_URL
-    timeout: float = 20.0
+    http: HttpPolicy = HttpPolicy()
+    workers: int = 8
     templates: Path | None = None
     mi_types: tuple[str, ...] = DEFAULT_MI_TYPES
     site_url: str = DEFAULT_SITE_URL
-    max_response_bytes: int = 20 * 1024 * 1024
     alerts_to: str | None = None
     alerts_via: str = "outbox"
+    flag_after_failures: int = 24
 
 
 @dataclass(frozen=True)
@@ -164,26 +168,40 @@ class _Validator:
     def settings(self, settings: _Mapping) -> Settings:
         templates = settings.get("templates")
         mi_types = settings.get("mi_types") or DEFAULT_MI_TYPES
-        timeout = self.number(settings, "timeout", Settings.timeout, "a number of seconds")
-        max_mb = self.number(settings, "max_response_mb", 20, "a number of megabytes")
+        number = functools.partial(self.number, settings)
+        default = HttpPolicy()
+        http = HttpPolicy(
+            timeout=number("timeout", default.timeout, "a number of seconds"),
+            max_bytes=int(number("max_response_mb", 20, "a number of megabytes") * 1024 * 1024),
+            per_host=int(number("per_host", default.per_host, "a whole number, 1 or more", 1)),
+            host_delay=number("host_delay", default.host_delay, "a number of seconds", 0),
+            retries=int(number("retries", default.retries, "a whole number", 0)),
+            backoff=number("retry_backoff", default.backoff, "a number of seconds", 0),
+            max_retry_after=number("max_retry_after", default.max_retry_after, "seconds", 0),
+        )
         return Settings(
             govuk_base_url=str(settings.get("govuk_base_url", DEFAULT_GOVUK_BASE_URL)).rstrip("/"),
-            timeout=timeout,
+            http=http,
+            workers=int(number("workers", Settings.workers, "a whole number, 1 or more", 1)),
             templates=(self.path.parent / templates) if templates else None,
             mi_types=tuple(str(name) for name in mi_types),
             site_url=str(settings.get("site_url", DEFAULT_SITE_URL)),
-            max_response_bytes=int(max_mb * 1024 * 1024),
             alerts_to=settings.get("alerts_to")
             or (self.data.get("organisation") or {}).get("email"),
             alerts_via=str(settings.get("alerts_via", "outbox")),
+            flag_after_failures=int(
+                number("flag_after_failures", Settings.flag_after_failures, "a whole number", 1)
+            ),
         )
 
-    def number(self, settings: _Mapping, key: str, default: float, what: str) -> float:
+    def number(
+        self, settings: _Mapping, key: str, default: float, what: str, minimum: float = 0.001
+    ) -> float:
         try:
             value = float(settings.get(key, default))
         except (TypeError, ValueError):
-            value = -1
-        if value <= 0:
+            value = minimum - 1
+        if value < minimum:
             self.fail(settings, f"settings.{key} must be {what}", key=key)
         return value
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from publisher.config import Config, SourceConfig
 from publisher.detect import detect_changes, new_item_changes
-from publisher.http import FetchError, HttpClient
+from publisher.http import FetchError, HostGate, HttpClient
 from publisher.models import Change, SourceResult
 from publisher.plugins import load_plugins
 from publisher.sources import FetchContext, SourceKind
 from publisher.store import ItemCounts, Store
-
-DEFAULT_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class SourceReport:
     error: str | None = None
     notes: tuple[str, ...] = ()
     changes: tuple[Change, ...] = ()
+    failures: int = 0  # consecutive failed runs, this one included
+    failures_before: int = 0  # consecutive failed runs before this one
 
     def describe(self) -> str:
         if self.status == "failed":
@@ -47,7 +49,7 @@ def fetch_sources(
     store: Store,
     kinds: dict[str, SourceKind],
     only: Iterable[str] | None = None,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
     on_report: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
     """Fetch sources (all, or those named in ``only``) and store what they hold.
@@ -58,16 +60,16 @@ def fetch_sources(
     """
     wanted = set(only) if only else None
     sources = [source for source in config.sources if wanted is None or source.id in wanted]
+    if not sources:
+        return []
     validators = store.validators()
+    policy = config.settings.http
+    gate = HostGate(policy.per_host, policy.host_delay)
     reports = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=workers or config.settings.workers) as pool:
         futures = {}
-        for source in sources:
-            http = HttpClient(
-                timeout=config.settings.timeout,
-                max_bytes=config.settings.max_response_bytes,
-                validators=validators,
-            )
+        for source in interleave_by_host(sources):
+            http = HttpClient(config.settings.http, gate, validators)
             context = FetchContext(http=http, settings=config.settings)
             kind = kinds[source.kind]
             futures[pool.submit(_run_source, kind, source, context)] = (source, kind, http)
@@ -80,6 +82,21 @@ def fetch_sources(
                 on_report(report)
     order = {source.id: index for index, source in enumerate(sources)}
     return sorted(reports, key=lambda report: order[report.source_id])
+
+
+def interleave_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
+    """Round-robin over hosts, so workers waiting on one host's politeness gate never
+    leave the other hosts idle."""
+    by_host: dict[str, list[SourceConfig]] = defaultdict(list)
+    for source in sources:
+        by_host[urlsplit(source.url or "").netloc].append(source)
+    queues = list(by_host.values())
+    return [
+        queue[index]
+        for index in range(max(map(len, queues)))
+        for queue in queues
+        if index < len(queue)
+    ]
 
 
 def _run_source(kind: SourceKind, source: SourceConfig, context: FetchContext):
@@ -101,10 +118,18 @@ def _store_result(
 ) -> SourceReport:
     """Items, versions, changes, validators and source health: one transaction."""
     with store.transaction():
+        state = store.source_state(source.id)
+        failures_before = state.get("consecutive_failures", 0)
         if result is None:
             store.record_attempt(source.id, source.kind, source.url, error)
-            return SourceReport(source.id, "failed", error=error)
-        first_success = store.source_states().get(source.id, {}).get("last_success") is None
+            return SourceReport(
+                source.id,
+                "failed",
+                error=error,
+                failures=failures_before + 1,
+                failures_before=failures_before,
+            )
+        first_success = state.get("last_success") is None
         counts = store.save_items(source.id, result.items)
         found: list[Change] = []
         if kind.discovers and not first_success:
@@ -124,7 +149,14 @@ def _store_result(
             new_items=counts.new,
         )
     status = "not-modified" if result.not_modified else "ok"
-    return SourceReport(source.id, status, counts, notes=result.notes, changes=tuple(changes))
+    return SourceReport(
+        source.id,
+        status,
+        counts,
+        notes=result.notes,
+        changes=tuple(changes),
+        failures_before=failures_before,
+    )
 
 
 def _classified(change: Change, source: SourceConfig) -> Change:

@@ -1,13 +1,27 @@
-"""HTTP for sources: one requests session, timeouts, a size cap, conditional GET."""
+"""HTTP for sources: polite to publishers, bounded in time and size, conditional.
+
+- One request at a time per host by default (``per_host``) and a minimum delay between
+  requests to a host (``host_delay``), shared by every worker thread of a run.
+- 5xx answers and connection errors are retried with exponential backoff; 429 and 503
+  with ``Retry-After`` make the whole host wait that long (up to ``max_retry_after``).
+- Connect and read timeouts, and a deadline for the whole body; bodies over ``max_bytes``
+  are abandoned while streaming (gzip is decoded first, so a zip bomb is caught too).
+- ETag / Last-Modified are sent back (conditional GET); a 304, or the same bytes as last
+  time, comes back as ``not_modified`` so callers parse nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 import requests
 
@@ -17,13 +31,25 @@ USER_AGENT = (
     f"la-safeguarding-publisher/{__version__} "
     "(+https://github.com/la-safeguarding/publisher; safeguarding bulletins for UK councils)"
 )
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+RETRY_STATUSES = {500, 502, 503, 504}
 
 _thread_sessions = threading.local()
 
 
 class FetchError(Exception):
     """A fetch failed for a reason a user can read, e.g. 'HTTP 500 Internal Server Error'."""
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    timeout: float = 20.0
+    max_bytes: int = 20 * 1024 * 1024
+    per_host: int = 1
+    host_delay: float = 1.0
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 120.0
+    max_redirects: int = 10
 
 
 @dataclass(frozen=True)
@@ -47,8 +73,39 @@ class Response:
         return json.loads(self.body)
 
 
+class HostGate:
+    """Shared by all threads of a run: how many requests each host may have at once, and
+    when the next may start."""
+
+    def __init__(self, per_host: int = 1, delay: float = 0.0):
+        self.per_host, self.delay = max(1, per_host), max(0.0, delay)
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        host = urlsplit(url).netloc
+        with self._lock:
+            semaphore = self._slots.setdefault(host, threading.Semaphore(self.per_host))
+        with semaphore:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_start.get(host, now))
+                self._next_start[host] = start + self.delay
+            time.sleep(max(0.0, start - now))
+            yield
+
+    def hold_off(self, url: str, seconds: float) -> None:
+        """The host asked us to wait (Retry-After): nobody starts a request to it sooner."""
+        host = urlsplit(url).netloc
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._next_start[host] = max(self._next_start.get(host, 0.0), until)
+
+
 class HttpClient:
-    """HTTP for one source in one run; safe to create per source in worker threads.
+    """HTTP for one source in one run; created per source, used from a worker thread.
 
     ``validators`` are what the store knew before the run; ``learnt`` collects what this
     source's fetches told us, for the store to save together with the source's items, so a
@@ -57,57 +114,43 @@ class HttpClient:
 
     def __init__(
         self,
-        timeout: float = 20.0,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        policy: HttpPolicy | None = None,
+        gate: HostGate | None = None,
         validators: dict[str, Validators] | None = None,
     ):
-        self.timeout = timeout
-        self.max_bytes = max_bytes
+        self.policy = policy or HttpPolicy()
+        self.gate = gate or HostGate(self.policy.per_host, self.policy.host_delay)
         self.validators = validators or {}
         self.learnt: dict[str, Validators] = {}
 
     @property
     def session(self) -> requests.Session:
-        # requests.Session is not thread-safe: keep one per worker thread, reused across sources.
+        # requests.Session is not thread-safe: one per worker thread, reused across sources.
         if not hasattr(_thread_sessions, "session"):
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
-            session.max_redirects = 10
             _thread_sessions.session = session
+        _thread_sessions.session.max_redirects = self.policy.max_redirects
         return _thread_sessions.session
 
     def get(self, url: str, conditional: bool = True, accept: str | None = None) -> Response:
         """GET ``url``; a ``Response`` with ``not_modified`` set when nothing changed.
 
-        Raises ``FetchError`` for timeouts, connection errors, HTTP errors (other than
-        those a caller asks to see via ``Response.status``) and oversized bodies.
+        4xx answers come back for the caller to judge (a 410 can be news); everything
+        else that goes wrong raises ``FetchError`` with a readable reason.
         """
         headers = {"Accept": accept} if accept else {}
         known = self.validators.get(url) if conditional else None
-        if known:
-            if known.etag:
-                headers["If-None-Match"] = known.etag
-            if known.last_modified:
-                headers["If-Modified-Since"] = known.last_modified
-        try:
-            with self.session.get(
-                url, headers=headers, timeout=self.timeout, stream=True
-            ) as response:
-                if response.status_code == 304:
-                    return Response(response.url, 304, b"", response.headers, True)
-                body = self._read_capped(response)
-        except requests.Timeout:
-            raise FetchError(f"timed out after {self.timeout:g}s") from None
-        except requests.TooManyRedirects:
-            raise FetchError("too many redirects (a redirect loop?)") from None
-        except requests.ConnectionError as error:
-            raise FetchError(f"could not connect: {_root_cause(error)}") from None
-        except requests.RequestException as error:
-            raise FetchError(f"request failed: {error}") from None
-        content_hash = hashlib.sha256(body).hexdigest()
-        result = Response(response.url, response.status_code, body, response.headers)
-        if response.status_code >= 400:
-            return result
+        if known and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        response = self._get_with_retries(url, headers)
+        if response.status == 304:
+            return response
+        if response.status >= 400:
+            return response
+        content_hash = hashlib.sha256(response.body).hexdigest()
         self.learnt[url] = Validators(
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
@@ -115,32 +158,114 @@ class HttpClient:
         )
         if known and known.content_hash == content_hash:
             # The server ignored our validators but sent the same bytes.
-            return Response(response.url, response.status_code, b"", result.headers, True)
-        return result
+            return Response(response.url, response.status, b"", response.headers, True)
+        return response
+
+    def _get_with_retries(self, url: str, headers: dict) -> Response:
+        policy = self.policy
+        for attempt in range(policy.retries + 1):
+            last_try = attempt == policy.retries
+            try:
+                with self.gate.slot(url):
+                    response = self._get_once(url, headers)
+            except _Retryable as error:
+                if last_try:
+                    raise FetchError(f"{error}{_attempts(attempt)}") from None
+                time.sleep(policy.backoff * 2**attempt)
+                continue
+            wait = _retry_after(response)
+            if response.status == 429 or (response.status == 503 and wait is not None):
+                wait = policy.backoff * 2**attempt if wait is None else wait
+                if wait > policy.max_retry_after:
+                    raise FetchError(
+                        f"{_status_text(response.status)}: asked to wait {wait:g}s "
+                        f"(more than {policy.max_retry_after:g}s)"
+                    )
+                if last_try:
+                    raise FetchError(f"{_status_text(response.status)}{_attempts(attempt)}")
+                self.gate.hold_off(url, wait)
+                continue
+            if response.status in RETRY_STATUSES:
+                if last_try:
+                    raise FetchError(f"{_status_text(response.status)}{_attempts(attempt)}")
+                time.sleep(policy.backoff * 2**attempt)
+                continue
+            return response
+        raise AssertionError("unreachable")
+
+    def _get_once(self, url: str, headers: dict) -> Response:
+        policy = self.policy
+        timeout = (min(policy.timeout, 10.0), policy.timeout)
+        try:
+            with self.session.get(url, headers=headers, timeout=timeout, stream=True) as answer:
+                if answer.status_code == 304:
+                    return Response(answer.url, 304, b"", answer.headers, True)
+                body = self._read_capped(answer)
+                return Response(answer.url, answer.status_code, body, answer.headers)
+        except requests.Timeout:
+            raise FetchError(f"timed out after {policy.timeout:g}s") from None
+        except requests.TooManyRedirects:
+            raise FetchError(
+                f"more than {policy.max_redirects} redirects (a redirect loop?)"
+            ) from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise _Retryable("connection closed before the whole body arrived") from None
+        except requests.ConnectionError as error:
+            raise _Retryable(f"could not connect: {_root_cause(error)}") from None
+        except requests.RequestException as error:
+            raise FetchError(f"request failed: {error}") from None
 
     def _read_capped(self, response: requests.Response) -> bytes:
+        limit = self.policy.max_bytes
         declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise FetchError(
-                f"response too large: {int(declared):,} bytes (limit {self.max_bytes:,})"
-            )
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"response too large: {int(declared):,} bytes (limit {limit:,})")
+        # A server that trickles bytes never trips the read timeout: bound the whole body.
+        deadline = time.monotonic() + self.policy.timeout * 3
         chunks, size = [], 0
         for chunk in response.iter_content(chunk_size=65536):
             size += len(chunk)
-            if size > self.max_bytes:
-                raise FetchError(f"response too large: over {self.max_bytes:,} bytes")
+            if size > limit:
+                raise FetchError(f"response too large: over {limit:,} bytes")
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    f"too slow: body still arriving after {self.policy.timeout * 3:g}s"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+class _Retryable(FetchError):
+    """A failure worth another try (connection refused or reset, truncated body)."""
 
 
 def raise_for_status(response: Response) -> None:
     """Turn an HTTP error status into a readable ``FetchError``."""
     if response.status >= 400:
-        try:
-            phrase = HTTPStatus(response.status).phrase
-        except ValueError:
-            phrase = ""
-        raise FetchError(f"HTTP {response.status} {phrase}".strip())
+        raise FetchError(_status_text(response.status))
+
+
+def _status_text(status: int) -> str:
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _attempts(attempt: int) -> str:
+    return f" ({attempt + 1} attempts)" if attempt else ""
+
+
+def _retry_after(response: Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _root_cause(error: BaseException) -> str:

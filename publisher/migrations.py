@@ -75,6 +75,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX changes_by_date ON changes (detected_at);
     """,
+    # 3: when a failing source started failing
+    """
+    ALTER TABLE source_state ADD COLUMN failing_since TEXT;
+    """,
 ]
 
 

@@ -98,7 +98,8 @@ class Store:
         if error is None:
             self.db.execute(
                 "UPDATE source_state SET last_attempt = ?, last_success = ?, last_error = NULL,"
-                " consecutive_failures = 0, resolved_url = coalesce(?, resolved_url),"
+                " consecutive_failures = 0, failing_since = NULL,"
+                " resolved_url = coalesce(?, resolved_url),"
                 " last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END"
                 " WHERE source_id = ?",
                 (now, now, resolved_url, new_items, now, source_id),
@@ -106,9 +107,16 @@ class Store:
         else:
             self.db.execute(
                 "UPDATE source_state SET last_attempt = ?, last_error = ?,"
-                " consecutive_failures = consecutive_failures + 1 WHERE source_id = ?",
-                (now, error, source_id),
+                " consecutive_failures = consecutive_failures + 1,"
+                " failing_since = coalesce(failing_since, ?) WHERE source_id = ?",
+                (now, error, now, source_id),
             )
+
+    def source_state(self, source_id: str) -> dict:
+        """What the store knows of a source's health ({} before its first fetch)."""
+        row = self.db.execute("SELECT * FROM source_state WHERE source_id = ?", (source_id,))
+        found = row.fetchone()
+        return dict(found) if found else {}
 
     def source_states(self) -> dict[str, dict]:
         rows = self.db.execute("SELECT * FROM source_state")
@@ -117,14 +125,22 @@ class Store:
     # Items ----------------------------------------------------------------------------
 
     def save_items(self, source_id: str, items: Iterable[Item]) -> ItemCounts:
-        """Insert new items, update changed ones (call inside a transaction)."""
+        """Insert new items, update changed ones (call inside a transaction).
+
+        An item repeated within one batch (a feed listing a GUID twice) counts once.
+        """
+        batch = list({item.key: item for item in items}.values())
+        known = {
+            row["key"]: (row["id"], row["content_hash"])
+            for row in self.db.execute(
+                "SELECT key, id, content_hash FROM items"
+                " WHERE source_id = ? AND key IN (SELECT value FROM json_each(?))",
+                (source_id, json.dumps([item.key for item in batch])),
+            )
+        }
         now = to_iso(utcnow())
-        new_items, updated, unchanged = [], 0, 0
-        for item in items:
-            row = self.db.execute(
-                "SELECT id, content_hash FROM items WHERE source_id = ? AND key = ?",
-                (source_id, item.key),
-            ).fetchone()
+        new_items, inserts, updates, touches = [], [], [], []
+        for item in batch:
             values = (
                 item.url,
                 item.title,
@@ -136,26 +152,27 @@ class Store:
                 json.dumps(list(item.tags)),
                 item.content_hash,
             )
-            if row is None:
-                self.db.execute(
-                    "INSERT INTO items (url, title, summary, published, updated, document_type,"
-                    " organisation, tags, content_hash, source_id, key, first_seen, last_seen)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, source_id, item.key, now, now),
-                )
+            if item.key not in known:
                 new_items.append(item)
-            elif row["content_hash"] != item.content_hash:
-                self.db.execute(
-                    "UPDATE items SET url = ?, title = ?, summary = ?, published = ?,"
-                    " updated = ?, document_type = ?, organisation = ?, tags = ?,"
-                    " content_hash = ?, last_seen = ? WHERE id = ?",
-                    (*values, now, row["id"]),
-                )
-                updated += 1
+                inserts.append((*values, source_id, item.key, now, now))
+            elif known[item.key][1] != item.content_hash:
+                updates.append((*values, now, known[item.key][0]))
             else:
-                self.db.execute("UPDATE items SET last_seen = ? WHERE id = ?", (now, row["id"]))
-                unchanged += 1
-        return ItemCounts(len(new_items), updated, unchanged, tuple(new_items))
+                touches.append((now, known[item.key][0]))
+        self.db.executemany(
+            "INSERT INTO items (url, title, summary, published, updated, document_type,"
+            " organisation, tags, content_hash, source_id, key, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        self.db.executemany(
+            "UPDATE items SET url = ?, title = ?, summary = ?, published = ?, updated = ?,"
+            " document_type = ?, organisation = ?, tags = ?, content_hash = ?, last_seen = ?"
+            " WHERE id = ?",
+            updates,
+        )
+        self.db.executemany("UPDATE items SET last_seen = ? WHERE id = ?", touches)
+        return ItemCounts(len(new_items), len(updates), len(touches), tuple(new_items))
 
     def items(
         self, source_id: str | None = None, since: datetime | None = None, limit: int | None = None

@@ -17,7 +17,8 @@ BASE_CONFIG = {
         "email": "safeguarding@testshire.example",
     },
     "audiences": {"headteachers": "Headteachers", "dsls": "DSLs", "governors": "Governors"},
-    "settings": {"timeout": 1},
+    # Fast and impatient: the politeness rules have tests of their own.
+    "settings": {"timeout": 1, "host_delay": 0, "per_host": 4, "retries": 0},
 }
 
 
@@ -50,7 +51,8 @@ class Project:
         self.data_dir = path / "data"
 
     def configure(self, sources: list[dict], **overrides) -> Path:
-        config = {**BASE_CONFIG, **overrides, "sources": sources}
+        settings = {**BASE_CONFIG["settings"], **overrides.pop("settings", {})}
+        config = {**BASE_CONFIG, **overrides, "settings": settings, "sources": sources}
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         return self.config_path
 

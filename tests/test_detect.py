@@ -5,9 +5,10 @@ import email.policy
 import json
 
 import pytest
-from conftest import fixture_bytes
 from filelock import FileLock
 from werkzeug import Response
+
+from conftest import fixture_bytes
 
 WTTSC = "/government/publications/working-together-to-safeguard-children--2"
 

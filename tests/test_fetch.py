@@ -1,8 +1,9 @@
 import json
 import time
 
-from conftest import fixture_bytes
 from werkzeug import Response
+
+from conftest import fixture_bytes
 
 RSS = "application/rss+xml"
 

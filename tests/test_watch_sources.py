@@ -3,9 +3,9 @@
 import dataclasses
 import json
 
-from conftest import fixture_bytes
 from werkzeug import Response
 
+from conftest import fixture_bytes
 from publisher import hookimpl
 
 

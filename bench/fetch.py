@@ -1,0 +1,160 @@
+"""Benchmark: 100 feed sources on 10 local hosts, each answering after 50 ms.
+
+Prints the cold run time against the lower bound the politeness rules allow, and a warm
+run in which every server answers 304 Not Modified. Everything stays on 127.0.0.1.
+
+    python bench/fetch.py
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import yaml
+
+from publisher.config import load_config
+from publisher.fetch import fetch_sources
+from publisher.sources import source_kinds
+from publisher.store import Store
+
+HOSTS, SOURCES_PER_HOST, LATENCY = 10, 10, 0.05
+
+
+def feed_body(name: str) -> bytes:
+    items = "".join(
+        f"<item><title>{name} story {n}</title><link>https://{name}.example/{n}</link>"
+        f"<guid>{name}-{n}</guid><pubDate>Tue, 20 Feb 2024 09:{n:02d}:00 +0000</pubDate>"
+        f"<description>Summary of story {n}.</description></item>"
+        for n in range(20)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>'
+        f"<link>https://{name}.example/</link><description>bench</description>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        time.sleep(LATENCY)
+        etag = f'"{self.path}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.end_headers()
+            return
+        body = feed_body(self.path.strip("/").replace(".xml", ""))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+def serve_hosts(ports: Connection) -> None:
+    """In a separate process, as real servers are: they must not share our GIL."""
+    servers = []
+    for _ in range(HOSTS):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    ports.send([server.server_address[1] for server in servers])
+    ports.recv()  # until told to stop
+
+
+def start_hosts() -> tuple[list[int], Connection, multiprocessing.Process]:
+    ours, theirs = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=serve_hosts, args=(theirs,), daemon=True)
+    process.start()
+    return ours.recv(), ours, process
+
+
+def lower_bound(per_host: int, host_delay: float) -> float:
+    """Hosts run in parallel; within a host, requests start at least host_delay apart
+    and at most per_host run at once, each taking LATENCY."""
+    starts = [0.0] * per_host  # when each of the host's slots is next free
+    next_start = 0.0
+    finish = 0.0
+    for _ in range(SOURCES_PER_HOST):
+        slot = min(range(per_host), key=lambda index: starts[index])
+        start = max(starts[slot], next_start)
+        next_start = start + host_delay
+        starts[slot] = start + LATENCY
+        finish = max(finish, starts[slot])
+    return finish
+
+
+def run(per_host: int, host_delay: float, ports: list[int]) -> None:
+    workers = HOSTS * per_host
+    with tempfile.TemporaryDirectory() as folder:
+        config_path = Path(folder) / "feeds.yaml"
+        sources = [
+            {
+                "id": f"h{h}-s{s}",
+                "kind": "feed",
+                "url": f"http://127.0.0.1:{port}/h{h}s{s}.xml",
+            }
+            for h, port in enumerate(ports)
+            for s in range(SOURCES_PER_HOST)
+        ]
+        config_path.write_text(
+            yaml.safe_dump(
+                {
+                    "organisation": {"name": "Bench"},
+                    "settings": {
+                        "per_host": per_host,
+                        "host_delay": host_delay,
+                        "workers": workers,
+                        "retries": 0,
+                        "timeout": 10,
+                    },
+                    "sources": sources,
+                }
+            )
+        )
+        kinds = source_kinds()
+        config = load_config(config_path, kinds)
+        store = Store(Path(folder) / "data")
+        bound = lower_bound(per_host, host_delay)
+        print(
+            f"\n{len(sources)} sources on {HOSTS} hosts, {LATENCY * 1000:.0f} ms per answer, "
+            f"per_host={per_host}, host_delay={host_delay}s, workers={workers}"
+        )
+        for label in ("cold", "warm"):
+            started, cpu = time.perf_counter(), time.process_time()
+            reports = fetch_sources(config, store, kinds)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            statuses = {
+                status: sum(r.status == status for r in reports)
+                for status in ("ok", "not-modified", "failed")
+            }
+            items = store.db.execute("SELECT count(*) FROM items").fetchone()[0]
+            print(
+                f"  {label}: {elapsed:.3f} s  (lower bound {bound:.3f} s, ratio "
+                f"{elapsed / bound:.2f}); CPU {cpu:.2f} s; {statuses}; items stored: {items}"
+            )
+        store.close()
+
+
+def main() -> None:
+    print("bench/fetch.py: python bench/fetch.py")
+    ports, control, process = start_hosts()
+    run(per_host=1, host_delay=1.0, ports=ports)  # the defaults
+    run(per_host=1, host_delay=0.1, ports=ports)
+    run(per_host=2, host_delay=0.0, ports=ports)
+    control.send("stop")
+    process.join(timeout=5)
+
+
+if __name__ == "__main__":
+    main()

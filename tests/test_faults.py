@@ -1,0 +1,277 @@
+"""Fetching under fault: every failure named per source, the other sources unaffected."""
+
+import itertools
+import json
+import os
+import signal
+import socketserver
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from contextlib import contextmanager
+
+import pytest
+from werkzeug import Response
+
+from conftest import fixture_bytes
+from publisher.http import FetchError, HttpClient, HttpPolicy
+
+FEED = fixture_bytes("feeds/news.rss")
+RSS = "application/rss+xml"
+
+
+@contextmanager
+def raw_server(handle):
+    """A TCP server on 127.0.0.1 whose replies ``handle(socket)`` writes by hand."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(65536)
+            handle(self.request)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def hang(sock):
+    time.sleep(5)
+
+
+def truncated(sock):
+    sock.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+        b"Content-Length: 5000\r\n\r\n" + FEED[:300]
+    )
+
+
+def sequence(*responses):
+    """A handler answering with each response in turn, then the last one forever."""
+    queue = list(responses)
+    return lambda request: queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+def feed(source_id, url):
+    return {"id": source_id, "kind": "feed", "url": url}
+
+
+def lines_by_source(output):
+    return {line.split()[0]: line.split(None, 1)[1] for line in output.splitlines()[:-1]}
+
+
+def test_each_fault_is_reported_and_the_good_source_still_lands(server, project):
+    server.expect_request("/good.rss").respond_with_data(FEED, content_type=RSS)
+    server.expect_request("/loop").respond_with_response(
+        Response(status=302, headers={"Location": "/loop"})
+    )
+    server.expect_request("/busy").respond_with_response(
+        Response("slow down", status=429, headers={"Retry-After": "3600"})
+    )
+    server.expect_request("/invalid.xml").respond_with_data(
+        fixture_bytes("feeds/malformed.xml"), content_type=RSS
+    )
+    server.expect_request("/page.html").respond_with_data(
+        fixture_bytes("feeds/not-a-feed.html"), content_type=RSS
+    )  # HTML served as a feed
+    server.expect_request("/broken").respond_with_data("down", status=500)
+
+    def slow(request):
+        time.sleep(1.6)
+        return Response(FEED, content_type=RSS)
+
+    server.expect_request("/slow.rss").respond_with_handler(slow)
+    with raw_server(hang) as hanging, raw_server(truncated) as cut_short:
+        project.configure(
+            [
+                feed("good", server.url_for("/good.rss")),
+                feed("loop", server.url_for("/loop")),
+                feed("busy", server.url_for("/busy")),
+                feed("invalid", server.url_for("/invalid.xml")),
+                feed("html", server.url_for("/page.html")),
+                feed("broken", server.url_for("/broken")),
+                feed("slow", server.url_for("/slow.rss")),
+                feed("hanging", hanging),
+                feed("truncated", cut_short),
+            ],
+            settings={"retries": 1, "retry_backoff": 0, "workers": 9},
+        )
+        started = time.monotonic()
+        result = project.run("fetch", expect=1)
+        elapsed = time.monotonic() - started
+    lines = lines_by_source(result.output)
+    assert lines["good"] == "3 new, 0 updated, 0 unchanged"
+    assert lines["loop"] == "FAILED: more than 10 redirects (a redirect loop?)"
+    assert lines["busy"] == (
+        "FAILED: HTTP 429 Too Many Requests: asked to wait 3600s (more than 120s)"
+    )
+    assert lines["invalid"].startswith("FAILED: unreadable feed:")
+    assert lines["html"].startswith("FAILED: not a feed (application/rss+xml)")
+    assert lines["broken"] == "FAILED: HTTP 500 Internal Server Error (2 attempts)"
+    assert lines["slow"] == "FAILED: timed out after 1s"
+    assert lines["hanging"] == "FAILED: timed out after 1s"
+    assert lines["truncated"] == (
+        "FAILED: connection closed before the whole body arrived (2 attempts)"
+    )
+    assert elapsed < 6  # faults run side by side, each bounded by its timeout
+    health = json.loads(project.run("sources", "--format", "json").output)
+    assert [row["consecutive_failures"] for row in health] == [0, 1, 1, 1, 1, 1, 1, 1, 1]
+
+
+def test_500_then_200_succeeds_on_retry(server, project):
+    server.expect_request("/flaky.rss").respond_with_handler(
+        sequence(Response("oops", status=500), Response(FEED, content_type=RSS))
+    )
+    project.configure(
+        [feed("flaky", server.url_for("/flaky.rss"))], settings={"retries": 2, "retry_backoff": 0}
+    )
+    assert project.run("fetch").output.startswith("flaky  3 new")
+
+
+def test_429_with_retry_after_is_honoured(server, project):
+    times = []
+
+    def handler(request):
+        times.append(time.monotonic())
+        if len(times) == 1:
+            return Response("wait", status=429, headers={"Retry-After": "1"})
+        return Response(FEED, content_type=RSS)
+
+    server.expect_request("/limited.rss").respond_with_handler(handler)
+    project.configure(
+        [feed("limited", server.url_for("/limited.rss"))],
+        settings={"retries": 2, "retry_backoff": 0},
+    )
+    assert project.run("fetch").output.startswith("limited  3 new")
+    assert times[1] - times[0] >= 1.0
+
+
+def test_etag_and_last_modified_round_trip(server, project):
+    seen = []
+
+    def handler(request):
+        seen.append(dict(request.headers))
+        if request.headers.get("If-Modified-Since") == "Tue, 20 Feb 2024 09:00:00 GMT":
+            return Response(status=304)
+        return Response(
+            FEED, content_type=RSS, headers={"Last-Modified": "Tue, 20 Feb 2024 09:00:00 GMT"}
+        )
+
+    server.expect_request("/a.rss").respond_with_handler(handler)
+    server.expect_request("/b.rss").respond_with_handler(
+        lambda request: (
+            Response(status=304)
+            if request.headers.get("If-None-Match") == '"b1"'
+            else Response(FEED, content_type=RSS, headers={"ETag": '"b1"'})
+        )
+    )
+    project.configure([feed("a", server.url_for("/a.rss")), feed("b", server.url_for("/b.rss"))])
+    project.run("fetch")
+    assert project.run("fetch").output.splitlines()[:2] == ["a  not modified", "b  not modified"]
+    assert "If-Modified-Since" not in seen[0]
+
+
+def fifty_megabytes_until_close(sock):
+    # No Content-Length: the body runs until the connection closes, so the client cannot
+    # refuse it up front and must stop reading at its cap.
+    sock.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n"
+    )
+    chunk = b"<!-- padding -->" * 4096  # 64 KiB, sent 800 times: 50 MiB
+    try:
+        for _ in range(800):
+            sock.sendall(chunk)
+    except OSError:
+        pass  # the client hung up, as it should
+
+
+def test_a_50_mb_body_is_abandoned_at_the_cap_without_buffering_it():
+    client = HttpClient(HttpPolicy(timeout=5, max_bytes=1024 * 1024, host_delay=0, retries=0))
+    with raw_server(fifty_megabytes_until_close) as url:
+        tracemalloc.start()
+        with pytest.raises(FetchError, match=r"response too large: over 1,048,576 bytes"):
+            client.get(url)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024
+
+
+def test_requests_to_one_host_are_spaced_and_one_at_a_time(server, project):
+    starts, active, overlap = [], [0], []
+    lock = threading.Lock()
+
+    def handler(request):
+        with lock:
+            starts.append(time.monotonic())
+            active[0] += 1
+            overlap.append(active[0])
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return Response(FEED, content_type=RSS)
+
+    for number in range(4):
+        server.expect_request(f"/{number}.rss").respond_with_handler(handler)
+    project.configure(
+        [feed(f"s{n}", server.url_for(f"/{n}.rss")) for n in range(4)],
+        settings={"per_host": 1, "host_delay": 0.2, "workers": 4},
+    )
+    project.run("fetch")
+    assert max(overlap) == 1
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(starts))]
+    assert min(gaps) >= 0.19
+
+
+def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
+    def slow(request):
+        time.sleep(0.4)
+        return Response(
+            FEED.replace(b"news.example", request.path.strip("/").encode()), content_type=RSS
+        )
+
+    for number in range(12):
+        server.expect_request(f"/{number}.rss").respond_with_handler(slow)
+    project.configure(
+        [feed(f"s{n}", server.url_for(f"/{n}.rss")) for n in range(12)],
+        settings={"workers": 2, "timeout": 5},
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "publisher",
+        "--config",
+        str(project.config_path),
+        "--data-dir",
+        str(project.data_dir),
+        "fetch",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    database = project.data_dir / "publisher.db"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if database.exists() and _count(database, "items") >= 6:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+    stored_before = _count(database, "items")
+    assert 0 < stored_before < 36
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    project.run("fetch")
+    assert _count(database, "items") == 36
+    items = json.loads(project.run("items", "--format", "json", "--limit", "100").output)
+    assert len({(item["source_id"], item["key"]) for item in items}) == 36
+
+
+def _count(database, table):
+    with sqlite3.connect(database, timeout=5) as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
