@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from functools import cached_property
 from importlib.resources import files
@@ -18,12 +18,27 @@ from filelock import FileLock, Timeout
 from publisher import __version__
 from publisher.alerts import send_pending_alerts
 from publisher.config import Config, ConfigError, load_config
-from publisher.dates import parse_since, to_iso
+from publisher.dates import parse_since, to_iso, utcnow
 from publisher.demo import DemoFolderError, run_demo
 from publisher.fetch import SourceReport, fetch_sources
-from publisher.models import Change
+from publisher.models import Change, Notice
+from publisher.notices import (
+    NoticeError,
+    approve,
+    delete,
+    draft_from_change,
+    edit,
+    find,
+    from_markdown,
+    notice_context,
+    parse_datetime,
+    publish,
+    to_markdown,
+    validate_due,
+)
 from publisher.outputs import build_site
 from publisher.plugins import load_plugins, plugin_summaries
+from publisher.render import Renderer
 from publisher.sources import SourceKind, source_kinds
 from publisher.store import Store
 
@@ -232,9 +247,10 @@ def items(
 
 @cli.command()
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something new was found.")
+@click.option("--draft-mi", is_flag=True, help="Draft an MI sheet for each statutory major change.")
 @format_option
 @pass_app
-def check(app: App, exit_code: bool, output_format: str) -> None:
+def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None:
     """Fetch, detect changes and alert: the command for cron.
 
     Prints nothing when nothing is new. New major, attachment and withdrawn changes are
@@ -257,11 +273,23 @@ def check(app: App, exit_code: bool, output_format: str) -> None:
     finally:
         lock.release()
     changes = [change for alert in alerts for change in alert.changes]
+    drafts = []
+    if draft_mi:
+        with app.store.transaction():
+            drafts = [
+                app.store.add_notice(draft_from_change(config, change))
+                for change in changes
+                if change.statutory and change.kind == "major"
+            ]
     if output_format == "json":
         click.echo(json.dumps([change_json(change) for change in changes], indent=2))
     else:
         for alert in alerts:
             click.echo(alert.text.rstrip() + f"\n\nAlert sent: {alert.receipt}\n")
+        for draft in drafts:
+            click.echo(
+                f"Drafted MI sheet #{draft.id}: {draft.title} (publisher mi edit {draft.id})"
+            )
     if exit_code and changes:
         raise SystemExit(1)
 
@@ -363,6 +391,190 @@ def build(app: App, output: Path | None) -> None:
     for name, paths in written.items():
         click.echo(f"{name}: {len(paths)} files")
     click.echo(f"Open {directory / 'index.html'}")
+
+
+@cli.group()
+def mi() -> None:
+    """MI sheets: draft, edit, approve and publish Management Information Sheets."""
+
+
+def _mi_call(function, *args):
+    try:
+        return function(*args)
+    except NoticeError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@mi.command(name="new")
+@click.option("--title", help="The sheet's title.")
+@click.option("--from-change", "change_id", type=int, help="Start from a detected change (its id).")
+@click.option("--type", "notice_type", help="Action or Information (settings.mi_types).")
+@click.option("--due", help="Working days after publication (e.g. 7) or a date (2024-01-12).")
+@click.option("--audience", "audiences", multiple=True, help="An audience id (repeatable).")
+@click.option("--contact", help="The LA contact [default: organisation contact].")
+@click.option("--body-file", type=click.File(encoding="utf-8"), help="Markdown body.")
+@click.option("--replaces", help="The number of the published sheet this one corrects.")
+@pass_app
+def mi_new(app: App, title, change_id, notice_type, due, audiences, contact, body_file, replaces):
+    """Create a draft MI sheet, blank (--title) or from a detected change (--from-change)."""
+    config = app.config
+    draft = Notice(type="Action", title=title or "", contact=config.organisation.contact)
+    if change_id is not None:
+        change = next((c for c in app.store.changes() if c.id == change_id), None)
+        if change is None:
+            raise click.BadParameter(f"no change with id {change_id}", param_hint="--from-change")
+        draft = draft_from_change(config, change)
+    if not draft.title:
+        raise click.UsageError("give --title, or --from-change with a change id")
+    if replaces:
+        replaced = _mi_call(find, app.store, replaces)
+        if replaced.status != "published":
+            raise click.BadParameter(
+                f"{replaces} is not a published sheet", param_hint="--replaces"
+            )
+    draft = replace(
+        draft,
+        title=title or draft.title,
+        type=notice_type or draft.type,
+        due=_mi_call(validate_due, due) if due else draft.due,
+        audiences=audiences or draft.audiences,
+        contact=contact or draft.contact,
+        body=body_file.read() if body_file else draft.body,
+        replaces=replaces,
+    )
+    _check_notice_fields(config, draft)
+    with app.store.transaction():
+        created = app.store.add_notice(draft)
+    click.echo(f"Created draft #{created.id}: {created.title}")
+    click.echo(f"Edit it with 'publisher mi edit {created.id}', then approve and publish.")
+
+
+@mi.command(name="list")
+@click.option("--status", type=click.Choice(["draft", "approved", "published"]))
+@format_option
+@pass_app
+def mi_list(app: App, status: str | None, output_format: str) -> None:
+    """List MI sheets: published ones in order, then drafts."""
+    notices = app.store.notices(status=status)
+    if output_format == "json":
+        click.echo(json.dumps([notice_json(app.config, n) for n in notices], indent=2))
+        return
+    for notice in notices:
+        when = f"{notice.published:%d/%m/%Y}" if notice.published else notice.status
+        due = f" by {notice.deadline:%d/%m/%Y}" if notice.deadline else ""
+        click.echo(
+            f"#{notice.id:<4} {notice.number or '-':>6}  {when:<10}  "
+            f"{notice.type}{due}: {notice.title}"
+        )
+
+
+@mi.command(name="show")
+@click.argument("reference")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@pass_app
+def mi_show(app: App, reference: str, output_format: str) -> None:
+    """Show one MI sheet, by number (1/24) or id."""
+    notice = _mi_call(find, app.store, reference)
+    if output_format == "json":
+        click.echo(json.dumps(notice_json(app.config, notice), indent=2))
+    elif output_format == "markdown":
+        click.echo(to_markdown(notice), nl=False)
+    else:
+        context = notice_context(app.config, notice)
+        click.echo(Renderer(app.config).render("email/mi_sheet.txt", **context), nl=False)
+
+
+@mi.command(name="edit")
+@click.argument("reference")
+@click.option(
+    "--file",
+    "source",
+    type=click.File(encoding="utf-8"),
+    help="Read the sheet from this markdown file instead of opening $EDITOR.",
+)
+@pass_app
+def mi_edit(app: App, reference: str, source) -> None:
+    """Edit a draft: its fields (YAML front matter) and markdown body."""
+    notice = _mi_call(find, app.store, reference)
+    text = source.read() if source else click.edit(to_markdown(notice), extension=".md")
+    if text is None:
+        click.echo("No changes.")
+        return
+    _check_notice_fields(app.config, _mi_call(from_markdown, text, notice))
+    edited = _mi_call(edit, app.store, notice, text)
+    click.echo(f"Saved draft #{edited.id}: {edited.title}")
+
+
+@mi.command(name="approve")
+@click.argument("reference")
+@pass_app
+def mi_approve(app: App, reference: str) -> None:
+    """Approve a draft for publication."""
+    notice = _mi_call(approve, app.store, _mi_call(find, app.store, reference))
+    click.echo(f"Approved #{notice.id}: {notice.title}")
+
+
+@mi.command(name="publish")
+@click.argument("reference")
+@click.option(
+    "--at",
+    "at_text",
+    help="Publication time, UK local (back-dates an import), "
+    "e.g. '2024-01-03 10:00' [default: now].",
+)
+@pass_app
+def mi_publish(app: App, reference: str, at_text: str | None) -> None:
+    """Publish an approved sheet: it gets its number and deadline, and is frozen."""
+    at = _mi_call(parse_datetime, at_text) if at_text else utcnow()
+    notice = _mi_call(publish, app.store, _mi_call(find, app.store, reference), at)
+    click.echo(f"Published {notice.subject}")
+
+
+@mi.command(name="delete")
+@click.argument("reference")
+@pass_app
+def mi_delete(app: App, reference: str) -> None:
+    """Delete a draft (published sheets are kept; their numbers are never reused)."""
+    notice = _mi_call(find, app.store, reference)
+    _mi_call(delete, app.store, notice)
+    click.echo(f"Deleted draft #{notice.id}")
+
+
+def _check_notice_fields(config: Config, notice: Notice) -> None:
+    if notice.type not in config.settings.mi_types:
+        raise click.BadParameter(
+            f"type '{notice.type}' is not one of {', '.join(config.settings.mi_types)}",
+            param_hint="--type",
+        )
+    unknown = [audience for audience in notice.audiences if audience not in config.audiences]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown audience {', '.join(unknown)} (known: {', '.join(config.audiences)})",
+            param_hint="--audience",
+        )
+
+
+def notice_json(config: Config, notice: Notice) -> dict:
+    """The stable JSON shape of an MI sheet, for scripts."""
+    return {
+        "id": notice.id,
+        "number": notice.number,
+        "type": notice.type,
+        "title": notice.title,
+        "status": notice.status,
+        "published": notice.published.isoformat() if notice.published else None,
+        "deadline": notice.deadline.isoformat() if notice.deadline else None,
+        "contact": notice.contact,
+        "audiences": [config.audiences.get(a, a) for a in notice.audiences],
+        "replaces": notice.replaces,
+        "body": notice.body,
+    }
 
 
 @cli.command()

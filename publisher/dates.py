@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")  # MI sheets and bulletins speak UK local time
 
 
 def utcnow() -> datetime:

@@ -19,7 +19,8 @@ from publisher.alerts import send_pending_alerts
 from publisher.config import load_config
 from publisher.deliver import open_deliverer
 from publisher.fetch import fetch_sources
-from publisher.notices import notice_message, read_notice
+from publisher.models import Notice
+from publisher.notices import approve, from_markdown, notice_message, parse_datetime, publish
 from publisher.outputs import build_site
 from publisher.render import Renderer
 from publisher.serve import serve_directory
@@ -73,8 +74,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
 
     site_dir = directory / "site"
     build_site(config, store, site_dir)
-    with as_file(SAMPLES / "mi-sheet.md") as notice_file:
-        notice = read_notice(notice_file)
+    notice = _publish_sample_notice(store, config)
     outbox = open_deliverer("outbox", config, directory)
     mi_email = Path(outbox.send(notice_message(Renderer(config), config, notice, DEMO_RECIPIENT)))
     outbox.close()
@@ -91,6 +91,17 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     for label, path in written.items():
         echo(f"  {label:<9} {path}")
     return written
+
+
+def _publish_sample_notice(store: Store, config) -> Notice:
+    """MI 1/24 through the real workflow: draft, approve, publish (back-dated)."""
+    text = (SAMPLES / "mi-sheet.md").read_text(encoding="utf-8")
+    draft = from_markdown(
+        text, Notice(type="Action", title="", contact=config.organisation.contact)
+    )
+    with store.transaction():
+        draft = store.add_notice(draft)
+    return publish(store, approve(store, draft), parse_datetime("2024-01-03 10:00"))
 
 
 def _prepare(directory: Path) -> Path:

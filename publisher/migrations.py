@@ -79,6 +79,36 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE source_state ADD COLUMN failing_since TEXT;
     """,
+    # 4: MI sheets (numbered at publication, never reused) and monthly bulletins
+    """
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        number TEXT UNIQUE,
+        type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        audiences TEXT NOT NULL DEFAULT '[]',
+        contact TEXT NOT NULL,
+        due TEXT,
+        status TEXT NOT NULL DEFAULT 'draft'
+            CHECK (status IN ('draft', 'approved', 'published')),
+        published_at TEXT,
+        deadline TEXT,
+        replaces TEXT,
+        change_id INTEGER REFERENCES changes (id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE notice_numbers (
+        year INTEGER PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    CREATE TABLE bulletins (
+        month TEXT PRIMARY KEY,
+        content TEXT NOT NULL,
+        built_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,37 @@ class Change:
     @property
     def alertable(self) -> bool:
         return self.kind != "minor"
+
+
+@dataclass(frozen=True)
+class Notice:
+    type: str
+    title: str
+    contact: str
+    body: str = ""  # markdown written by the LA team
+    audiences: tuple[str, ...] = ()  # audience ids from feeds.yaml
+    due: str | None = None  # "7" (working days after publication) or "2024-01-12"
+    status: str = "draft"
+    number: str | None = None
+    published: datetime | None = None  # UK local time
+    deadline: date | None = None
+    replaces: str | None = None  # the number of the sheet this one corrects
+    change_id: int | None = None
+    id: int | None = None
+
+    @property
+    def subject(self) -> str:
+        """A subject a reader can triage, e.g. 'MI 1/24 ACTION by 12/01/2024: Title'."""
+        due = f" by {self.deadline:%d/%m/%Y}" if self.deadline else ""
+        return f"MI {self.number or 'draft'} {self.type.upper()}{due}: {self.title}"
+
+    @property
+    def slug(self) -> str:
+        return f"mi-{self.number.replace('/', '-')}" if self.number else f"draft-{self.id}"
+
+    @property
+    def label(self) -> str:
+        return f"MI {self.number}" if self.number else f"draft #{self.id}"
 
 
 def _json_default(value):

@@ -1,64 +1,116 @@
-"""MI sheets (Management Information Sheets): the notices an LA sends to schools."""
+"""MI sheets (Management Information Sheets): draft -> approved -> published, then frozen.
+
+A sheet is numbered ``n/yy`` when it is published, in sequence within its publication
+year; numbers come from a counter that never goes back, so none is ever reused. The
+deadline ("to be completed by") is a number of working days after publication or a date.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, datetime
 from email.message import EmailMessage
-from pathlib import Path
 
 import yaml
 
 from publisher.config import Config
+from publisher.dates import UK
 from publisher.deadlines import add_working_days
 from publisher.messages import build_message, sender_address
+from publisher.models import Change, Notice
 from publisher.render import Renderer
+from publisher.store import Store
 
 
-@dataclass(frozen=True)
-class Notice:
-    number: str
-    type: str
-    title: str
-    published: datetime
-    deadline: date | None
-    contact: str
-    audiences: tuple[str, ...]
-    body: str  # markdown written by the LA team
-
-    @property
-    def subject(self) -> str:
-        """A subject a reader can triage, e.g. 'MI 1/24 ACTION by 12/01/2024: Title'."""
-        due = f" by {self.deadline:%d/%m/%Y}" if self.deadline else ""
-        return f"MI {self.number} {self.type.upper()}{due}: {self.title}"
+class NoticeError(Exception):
+    """Something a user asked of a sheet that cannot be done, with the reason."""
 
 
-def read_notice(path: Path | str) -> Notice:
-    """A notice from a markdown file with a YAML front matter block of its fields.
+def deadline_for(due: str | None, published: datetime) -> date | None:
+    """The 'to be completed by' date: ``due`` working days after publication, or a date."""
+    if not due:
+        return None
+    if str(due).isdigit():
+        return add_working_days(published.astimezone(UK).date(), int(due))
+    return date.fromisoformat(str(due))
 
-    ``due`` may be a number of working days after ``published`` or a date.
-    """
-    text = Path(path).read_text(encoding="utf-8")
-    _, front_matter, body = text.split("---\n", 2)
-    fields = yaml.safe_load(front_matter)
-    published = fields["published"]
-    due = fields.get("due")
-    deadline = add_working_days(published.date(), due) if isinstance(due, int) else due
-    return Notice(
-        number=str(fields["number"]),
-        type=str(fields["type"]),
-        title=str(fields["title"]),
-        published=published,
-        deadline=deadline,
-        contact=str(fields["contact"]),
-        audiences=tuple(fields.get("audiences", ())),
+
+def validate_due(due: str | None) -> str | None:
+    if due is None or str(due).isdigit():
+        return due
+    try:
+        date.fromisoformat(str(due))
+    except ValueError:
+        raise NoticeError(
+            f"due '{due}' is neither a number of working days nor a date like 2024-01-12"
+        ) from None
+    return str(due)
+
+
+def parse_datetime(text: str) -> datetime:
+    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise NoticeError(f"'{text}' is not a date and time like 2024-01-03 10:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UK)
+
+
+def to_markdown(notice: Notice) -> str:
+    """The editable form of a sheet: its fields as YAML front matter, then the body."""
+    fields = {
+        "title": notice.title,
+        "type": notice.type,
+        "due": int(notice.due) if notice.due and notice.due.isdigit() else notice.due,
+        "contact": notice.contact,
+        "audiences": list(notice.audiences),
+        "replaces": notice.replaces,
+    }
+    front = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
+    return f"---\n{front}---\n{notice.body.strip()}\n"
+
+
+def from_markdown(text: str, base: Notice) -> Notice:
+    """Apply an edited markdown file (front matter + body) to a sheet."""
+    if not text.startswith("---"):
+        return replace(base, body=text.strip())
+    try:
+        _, front, body = text.split("---", 2)
+        fields = yaml.safe_load(front) or {}
+    except (ValueError, yaml.YAMLError) as error:
+        raise NoticeError(
+            f"the front matter between the '---' lines is not valid: {error}"
+        ) from None
+    if not isinstance(fields, dict):
+        raise NoticeError("the front matter must be 'field: value' lines")
+    audiences = fields.get("audiences", base.audiences) or ()
+    return replace(
+        base,
+        title=str(fields.get("title", base.title)),
+        type=str(fields.get("type", base.type)),
+        due=validate_due(
+            None if fields.get("due", base.due) is None else str(fields.get("due", base.due))
+        ),
+        contact=str(fields.get("contact", base.contact)),
+        audiences=tuple(audiences if isinstance(audiences, list | tuple) else [audiences]),
+        replaces=fields.get("replaces", base.replaces),
         body=body.strip(),
     )
 
 
+def notice_context(config: Config, notice: Notice) -> dict:
+    return {
+        "notice": notice,
+        "organisation": config.organisation,
+        "audience_names": [
+            config.audiences.get(audience, audience) for audience in notice.audiences
+        ],
+    }
+
+
 def notice_message(renderer: Renderer, config: Config, notice: Notice, to: str) -> EmailMessage:
     """The MI sheet as an email: MJML-compiled HTML with a plain-text alternative."""
-    context = {"notice": notice, "organisation": config.organisation}
+    context = notice_context(config, notice)
     return build_message(
         subject=notice.subject,
         sender=sender_address(config.organisation),
@@ -66,4 +118,86 @@ def notice_message(renderer: Renderer, config: Config, notice: Notice, to: str) 
         text=renderer.render("email/mi_sheet.txt", **context),
         html=renderer.render_mjml("email/mi_sheet.mjml", **context),
         reply_to=config.organisation.email,
+    )
+
+
+def find(store: Store, reference: str) -> Notice:
+    """A sheet by number ('1/24') or id ('3' or '#3')."""
+    notice = store.notice(reference.lstrip("#"))
+    if notice is None:
+        raise NoticeError(f"no MI sheet '{reference}' (give its number like 1/24, or its id)")
+    return notice
+
+
+def edit(store: Store, notice: Notice, text: str) -> Notice:
+    """Apply an edited markdown text; an approved sheet goes back to draft."""
+    if notice.status == "published":
+        raise NoticeError(
+            f"{notice.label} is published and frozen; issue a correction with "
+            f"'publisher mi new --replaces {notice.number}'"
+        )
+    edited = replace(from_markdown(text, notice), status="draft")
+    with store.transaction():
+        store.save_notice(edited)
+    return edited
+
+
+def approve(store: Store, notice: Notice) -> Notice:
+    if notice.status != "draft":
+        raise NoticeError(f"{notice.label} is {notice.status}, not a draft")
+    approved = replace(notice, status="approved")
+    with store.transaction():
+        store.save_notice(approved)
+    return approved
+
+
+def publish(store: Store, notice: Notice, at: datetime) -> Notice:
+    """Number the sheet, fix its deadline and freeze it: all in one transaction."""
+    if notice.status != "approved":
+        raise NoticeError(
+            f"{notice.label} is {notice.status}; approve it first "
+            f"('publisher mi approve {notice.id}')"
+        )
+    at = at.astimezone(UK)
+    with store.transaction():
+        sequence = store.next_notice_number(at.year)
+        published = replace(
+            notice,
+            status="published",
+            number=f"{sequence}/{at:%y}",
+            published=at,
+            deadline=deadline_for(notice.due, at),
+        )
+        store.save_notice(published)
+    return published
+
+
+def delete(store: Store, notice: Notice) -> None:
+    if notice.status == "published":
+        raise NoticeError(f"{notice.label} is published and cannot be deleted")
+    with store.transaction():
+        store.delete_notice(notice.id)
+
+
+def draft_from_change(config: Config, change: Change) -> Notice:
+    """A draft sheet that quotes a detected change, for the team to finish."""
+    source = next((s for s in config.sources if s.id == change.source_id), None)
+    when = f" on {change.changed_at.astimezone(UK):%d %B %Y}" if change.changed_at else ""
+    if change.refs:
+        changes = "\n".join(f"- {reference.text}" for reference in change.refs)
+    else:
+        changes = change.note or change.details
+    body = (
+        f"## Summary\n\n{change.title} was updated{when}.\n\n"
+        f"## Key changes\n\n{changes}\n\n"
+        f"## Next steps\n\n- Read the updated guidance: <{change.url}>\n"
+        "- Brief relevant staff and update your policies.\n"
+    )
+    return Notice(
+        type="Action" if change.statutory else "Information",
+        title=f"{change.title}: updated guidance",
+        contact=config.organisation.contact,
+        body=body,
+        audiences=source.audiences if source else (),
+        change_id=change.id,
     )

@@ -7,13 +7,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from publisher.dates import from_iso, to_iso, utcnow
+from publisher.dates import UK, from_iso, to_iso, utcnow
 from publisher.http import Validators
 from publisher.migrations import migrate
-from publisher.models import Change, Item, Snapshot, StoredItem
+from publisher.models import Change, Item, Notice, Snapshot, StoredItem
 from publisher.refs import Reference
 
 DATABASE_NAME = "publisher.db"
@@ -296,6 +296,95 @@ class Store:
             [(to_iso(utcnow()), change_id) for change_id in change_ids],
         )
 
+    # MI sheets -------------------------------------------------------------------------
+
+    def add_notice(self, notice: Notice) -> Notice:
+        now = to_iso(utcnow())
+        cursor = self.db.execute(
+            "INSERT INTO notices (type, title, body, audiences, contact, due, status, replaces,"
+            " change_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                notice.type,
+                notice.title,
+                notice.body,
+                json.dumps(list(notice.audiences)),
+                notice.contact,
+                notice.due,
+                notice.status,
+                notice.replaces,
+                notice.change_id,
+                now,
+                now,
+            ),
+        )
+        return replace(notice, id=cursor.lastrowid)
+
+    def save_notice(self, notice: Notice) -> None:
+        self.db.execute(
+            "UPDATE notices SET type = ?, title = ?, body = ?, audiences = ?, contact = ?,"
+            " due = ?, status = ?, number = ?, published_at = ?, deadline = ?, replaces = ?,"
+            " updated_at = ? WHERE id = ?",
+            (
+                notice.type,
+                notice.title,
+                notice.body,
+                json.dumps(list(notice.audiences)),
+                notice.contact,
+                notice.due,
+                notice.status,
+                notice.number,
+                to_iso(notice.published),
+                notice.deadline.isoformat() if notice.deadline else None,
+                notice.replaces,
+                to_iso(utcnow()),
+                notice.id,
+            ),
+        )
+
+    def delete_notice(self, notice_id: int) -> None:
+        self.db.execute("DELETE FROM notices WHERE id = ? AND status != 'published'", (notice_id,))
+
+    def next_notice_number(self, year: int) -> int:
+        """The next sequence number for a year; the counter never goes back."""
+        self.db.execute(
+            "INSERT INTO notice_numbers (year, last) VALUES (?, 1)"
+            " ON CONFLICT (year) DO UPDATE SET last = last + 1",
+            (year,),
+        )
+        return self.db.execute(
+            "SELECT last FROM notice_numbers WHERE year = ?", (year,)
+        ).fetchone()[0]
+
+    def notice(self, reference: str) -> Notice | None:
+        """A sheet by number ('1/24') or id ('3')."""
+        column = "id" if reference.isdigit() else "number"
+        row = self.db.execute(f"SELECT * FROM notices WHERE {column} = ?", (reference,)).fetchone()
+        return _notice(row) if row else None
+
+    def notices(
+        self,
+        status: str | None = None,
+        published_from: datetime | None = None,
+        published_before: datetime | None = None,
+    ) -> list[Notice]:
+        """Sheets, published ones first in publication order, then the rest by id."""
+        clauses, params = [], []
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if published_from:
+            clauses.append("published_at >= ?")
+            params.append(to_iso(published_from))
+        if published_before:
+            clauses.append("published_at < ?")
+            params.append(to_iso(published_before))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT * FROM notices {where} ORDER BY published_at IS NULL, published_at, id",
+            params,
+        )
+        return [_notice(row) for row in rows]
+
 
 def _stored_item(row: sqlite3.Row) -> StoredItem:
     return StoredItem(
@@ -328,4 +417,22 @@ def _change(row: sqlite3.Row) -> Change:
         details=row["details"],
         changed_at=from_iso(row["changed_at"]),
         detected_at=from_iso(row["detected_at"]),
+    )
+
+
+def _notice(row: sqlite3.Row) -> Notice:
+    return Notice(
+        id=row["id"],
+        number=row["number"],
+        type=row["type"],
+        title=row["title"],
+        body=row["body"],
+        audiences=tuple(json.loads(row["audiences"])),
+        contact=row["contact"],
+        due=row["due"],
+        status=row["status"],
+        published=from_iso(row["published_at"]).astimezone(UK) if row["published_at"] else None,
+        deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
+        replaces=row["replaces"],
+        change_id=row["change_id"],
     )

@@ -43,7 +43,10 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     html_part = message.get_body(("html",)).get_content()
     assert "<mj-" not in html_part  # compiled, not raw MJML
     assert "mj-column-per-100" in html_part  # the class names MJML's compiler emits
-    assert "Audience</th><td>Headteachers, DSLs, Governors" in html_part
+    assert (
+        "Audience</th><td>Headteachers, Designated Safeguarding Leads (DSLs), Governors"
+        in html_part
+    )
 
 
 def test_demo_runs_twice_with_the_same_story(tmp_path):

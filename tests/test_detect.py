@@ -230,3 +230,20 @@ def test_changes_filters(govuk, project):
     assert "statutory minor" in project.run("changes", "--all").output
     assert project.run("changes", "--since", "2999-01-01").output == ""
     assert project.run("changes", "--source", "other").output == ""
+
+
+def test_draft_mi_sheets_from_statutory_changes(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    check(project, "--draft-mi")
+    govuk.publish("wttsc-v2.json")
+    result = check(project, "--draft-mi")
+    assert "Drafted MI sheet #1: Working together to safeguard children: updated guidance" in (
+        result.stdout
+    )
+    sheet = json.loads(project.run("mi", "show", "1", "--format", "json").output)
+    assert sheet["status"] == "draft" and sheet["type"] == "Action"
+    assert "- Page 26, paragraph 48: amended the wording" in sheet["body"]
+    assert "was updated on 23 February 2024." in sheet["body"]
+    [change] = changes(project)
+    again = project.run("mi", "new", "--from-change", str(change["id"]))
+    assert again.output.startswith("Created draft #2: Working together to safeguard children")
