@@ -17,6 +17,7 @@ from filelock import FileLock, Timeout
 
 from publisher import __version__
 from publisher.alerts import send_pending_alerts
+from publisher.bulletins import Bulletin, BulletinError, bulletin_message, gather, read_editorial
 from publisher.config import Config, ConfigError, load_config
 from publisher.dates import parse_since, to_iso, utcnow
 from publisher.demo import DemoFolderError, run_demo
@@ -575,6 +576,55 @@ def notice_json(config: Config, notice: Notice) -> dict:
         "replaces": notice.replaces,
         "body": notice.body,
     }
+
+
+@cli.group()
+def bulletin() -> None:
+    """Monthly bulletins: statutory updates, MI sheets and news, per audience."""
+
+
+@bulletin.command(name="build")
+@click.option("--month", required=True, help="The month, e.g. 2024-02.")
+@click.option(
+    "--editorial",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file: intro, order (section titles), drop (urls/titles), add.",
+)
+@pass_app
+def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
+    """Gather a month's bulletin, store it, and write an email per audience to preview."""
+    config = app.config
+    try:
+        built = gather(config, app.store, month, read_editorial(editorial) if editorial else None)
+    except BulletinError as error:
+        raise click.ClickException(str(error)) from None
+    with app.store.transaction():
+        app.store.save_bulletin(month, built.to_json())
+    click.echo(f"{built.title}: {built.entry_count} entries")
+    for section in built.sections:
+        click.echo(f"  {section.title}: {len(section.entries)}")
+    folder = app.data_dir / "bulletins" / month
+    folder.mkdir(parents=True, exist_ok=True)
+    renderer = Renderer(config)
+    for audience, name in config.audiences.items():
+        edition = built.for_audience(audience)
+        message = bulletin_message(renderer, config, built, audience, to=name)
+        path = folder / f"{audience}.eml"
+        path.write_bytes(bytes(message))
+        click.echo(f"  for {name}: {edition.entry_count} entries, {path}")
+
+
+@bulletin.command(name="list")
+@format_option
+@pass_app
+def bulletin_list(app: App, output_format: str) -> None:
+    """List stored bulletins, newest first."""
+    rows = [Bulletin.from_json(content) for _, content in app.store.bulletins()]
+    if output_format == "json":
+        click.echo(json.dumps([json.loads(b.to_json()) for b in rows], indent=2))
+        return
+    for built in rows:
+        click.echo(f"{built.month}  {built.entry_count:>3} entries  {built.title}")
 
 
 @cli.command()

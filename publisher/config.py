@@ -52,6 +52,16 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class BulletinSection:
+    """A section of the monthly bulletin: items from these sources or with these tags."""
+
+    title: str
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()  # empty: every audience
+
+
+@dataclass(frozen=True)
 class Settings:
     govuk_base_url: str = DEFAULT_GOVUK_BASE_URL
     http: HttpPolicy = HttpPolicy()
@@ -71,6 +81,7 @@ class Config:
     audiences: dict[str, str]
     sources: tuple[SourceConfig, ...]
     settings: Settings = Settings()
+    bulletin_sections: tuple[BulletinSection, ...] = ()
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -140,13 +151,43 @@ class _Validator:
 
     def config(self) -> Config:
         settings = self.settings(self.data.get("settings") or _Mapping())
+        sources = self.sources()
         return Config(
             path=self.path,
             organisation=self.organisation(),
             audiences=self.audiences(),
-            sources=self.sources(),
+            sources=sources,
             settings=settings,
+            bulletin_sections=self.bulletin_sections({source.id for source in sources}),
         )
+
+    def bulletin_sections(self, source_ids: set[str]) -> tuple[BulletinSection, ...]:
+        bulletin = self.data.get("bulletin") or _Mapping()
+        entries = bulletin.get("sections") or []
+        if not isinstance(bulletin, dict) or not isinstance(entries, list):
+            self.fail(self.data, "'bulletin' needs a list of 'sections'", key="bulletin")
+        sections = []
+        for entry in entries:
+            if not isinstance(entry, dict) or not entry.get("title"):
+                self.fail(bulletin, "each bulletin section needs a title", key="sections")
+            title = str(entry["title"])
+            listed = {key: _strings(entry.get(key)) for key in ("sources", "tags", "audiences")}
+            for source_id in listed["sources"]:
+                if source_id not in source_ids:
+                    self.fail(
+                        entry,
+                        f"bulletin section '{title}' names unknown source '{source_id}'",
+                        key="sources",
+                    )
+            for audience in listed["audiences"]:
+                if audience not in self.audiences():
+                    self.fail(
+                        entry,
+                        f"bulletin section '{title}' names unknown audience '{audience}'",
+                        key="audiences",
+                    )
+            sections.append(BulletinSection(title=title, **listed))
+        return tuple(sections)
 
     def organisation(self) -> Organisation:
         org = self.data.get("organisation")
@@ -264,3 +305,9 @@ class _Validator:
             options={key: value for key, value in entry.items() if key not in known_keys},
             line=entry.line,
         )
+
+
+def _strings(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(str(entry) for entry in value) if isinstance(value, list) else (str(value),)

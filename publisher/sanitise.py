@@ -4,6 +4,7 @@ import html
 import re
 
 import nh3
+from selectolax.lexbor import LexborHTMLParser
 
 ALLOWED_TAGS = {
     "a",
@@ -63,3 +64,32 @@ def html_to_text(untrusted: str) -> str:
     """Plain text of an HTML fragment, whitespace folded, for text emails and titles."""
     stripped = nh3.clean(untrusted or "", tags=set(), attributes={})
     return _SPACE.sub(" ", html.unescape(stripped)).strip()
+
+
+_BOILERPLATE_BLOCK = re.compile(r"sociable|share|addtoany|social|feedflare|related-posts", re.I)
+_BOILERPLATE_TEXT = re.compile(
+    r"^\s*(share and enjoy|share this|the post .+ appeared first on|continue reading)", re.I | re.S
+)
+
+
+def strip_boilerplate(untrusted: str) -> str:
+    """Remove feed boilerplate: 'Share and Enjoy' link lists, share buttons, and
+    'The post ... appeared first on ...' footers."""
+    if not untrusted:
+        return ""
+    tree = LexborHTMLParser(f"<body>{untrusted}</body>")
+    for node in tree.css("[class], [id]"):
+        marker = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+        if _BOILERPLATE_BLOCK.search(marker):
+            node.decompose()
+    for node in tree.css("p, div, ul, span"):
+        if node.parent is not None and _BOILERPLATE_TEXT.match(node.text()):
+            following = node.next
+            while (
+                following is not None and following.tag == "-text" and not following.text().strip()
+            ):
+                following = following.next
+            if following is not None and following.tag in ("ul", "ol"):
+                following.decompose()  # the list of share links under a "Share and Enjoy:" line
+            node.decompose()
+    return tree.body.inner_html if tree.body else ""

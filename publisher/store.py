@@ -385,6 +385,21 @@ class Store:
         )
         return [_notice(row) for row in rows]
 
+    # Bulletins -------------------------------------------------------------------------
+
+    def save_bulletin(self, month: str, content: str) -> None:
+        self.db.execute(
+            "INSERT INTO bulletins (month, content, built_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (month) DO UPDATE SET content = excluded.content,"
+            " built_at = excluded.built_at",
+            (month, content, to_iso(utcnow())),
+        )
+
+    def bulletins(self) -> list[tuple[str, str]]:
+        """(month, content JSON), newest month first."""
+        rows = self.db.execute("SELECT month, content FROM bulletins ORDER BY month DESC")
+        return [(row["month"], row["content"]) for row in rows]
+
 
 def _stored_item(row: sqlite3.Row) -> StoredItem:
     return StoredItem(

@@ -1,0 +1,295 @@
+"""Monthly bulletins: that month's statutory changes, MI sheets and items, in sections.
+
+Statutory updates come first, quoting the guidance's own change notes by page and
+paragraph; then MI sheets published that month; then the sections configured in
+feeds.yaml (``bulletin.sections``), each taking items from its sources or tags. The same
+story from several sources appears once. An editorial file can add an introduction,
+reorder sections, drop entries and add entries by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+
+from publisher.config import BulletinSection, Config
+from publisher.dates import UK
+from publisher.messages import build_message, sender_address
+from publisher.models import Change, Notice, StoredItem
+from publisher.sanitise import clean_html, html_to_text, strip_boilerplate
+from publisher.store import Store
+
+STATUTORY_SECTION = "Statutory updates"
+MI_SECTION = "MI sheets"
+CHANGE_LABELS = {
+    "major": "Updated",
+    "new": "New",
+    "attachment": "Document replaced",
+    "withdrawn": "Withdrawn",
+}
+_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_)")
+
+
+class BulletinError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    title: str
+    url: str
+    summary: str = ""  # sanitised HTML
+    source: str = ""
+    published: str | None = None  # ISO date
+    audiences: tuple[str, ...] = ()  # empty: everyone who gets the section
+    quotes: tuple[str, ...] = ()  # change-note lines, e.g. "Page 26, paragraph 48: ..."
+    label: str = ""  # e.g. "Updated", "MI 1/24 ACTION by 12/01/2024"
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    entries: tuple[Entry, ...]
+    audiences: tuple[str, ...] = ()  # empty: every audience
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    month: str  # "2024-02"
+    title: str
+    intro: str = ""  # markdown
+    sections: tuple[Section, ...] = ()
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(section.entries) for section in self.sections)
+
+    def for_audience(self, audience: str) -> Bulletin:
+        """Only the sections, and entries, meant for ``audience``."""
+        sections = []
+        for section in self.sections:
+            if section.audiences and audience not in section.audiences:
+                continue
+            entries = tuple(
+                e for e in section.entries if not e.audiences or audience in e.audiences
+            )
+            if entries:
+                sections.append(replace(section, entries=entries))
+        return replace(self, sections=tuple(sections))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Bulletin:
+        data = json.loads(text)
+        sections = tuple(
+            Section(
+                title=section["title"],
+                audiences=tuple(section["audiences"]),
+                entries=tuple(
+                    Entry(
+                        **{
+                            **entry,
+                            "audiences": tuple(entry["audiences"]),
+                            "quotes": tuple(entry["quotes"]),
+                        }
+                    )
+                    for entry in section["entries"]
+                ),
+            )
+            for section in data["sections"]
+        )
+        return cls(month=data["month"], title=data["title"], intro=data["intro"], sections=sections)
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The first moment of the month and of the next, in UK time."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise BulletinError(f"'{month}' is not a month like 2024-02") from None
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return (
+        datetime(first.year, first.month, 1, tzinfo=UK),
+        datetime(following.year, following.month, 1, tzinfo=UK),
+    )
+
+
+def gather(config: Config, store: Store, month: str, editorial: dict | None = None) -> Bulletin:
+    """Build the bulletin for ``month`` from what is stored."""
+    start, end = month_bounds(month)
+    sources = {source.id: source for source in config.sources}
+    sections: list[Section] = []
+
+    statutory = [
+        _change_entry(change, sources)
+        for change in store.changes(statutory=True)
+        if change.kind in CHANGE_LABELS and start <= _when(change) < end
+    ]
+    sections.append(Section(STATUTORY_SECTION, tuple(statutory)))
+
+    notices = store.notices(status="published", published_from=start, published_before=end)
+    sections.append(Section(MI_SECTION, tuple(_notice_entry(n) for n in notices)))
+
+    items = [item for item in reversed(store.items(since=start)) if _item_when(item) < end]
+    placed = {item.id: _section_for(item, config.bulletin_sections) for item in items}
+    for configured in config.bulletin_sections:
+        entries = tuple(
+            _item_entry(item, sources) for item in items if placed[item.id] is configured
+        )
+        sections.append(Section(configured.title, entries, configured.audiences))
+
+    bulletin = Bulletin(
+        month=month,
+        title=f"{config.organisation.name}: safeguarding bulletin, {start:%B %Y}",
+        sections=tuple(sections),
+    )
+    bulletin = apply_editorial(bulletin, editorial or {})
+    return _without_duplicates(bulletin)
+
+
+def read_editorial(path: Path) -> dict:
+    """An editorial YAML file: intro, order, drop, add."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise BulletinError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise BulletinError(f"{path}: expected 'intro', 'order', 'drop' and 'add' fields")
+    return data
+
+
+def apply_editorial(bulletin: Bulletin, editorial: dict) -> Bulletin:
+    """Merge the editor's choices: intro text, section order, entries dropped or added."""
+    drop = {str(value) for value in editorial.get("drop") or ()}
+    sections = {
+        section.title: replace(
+            section,
+            entries=tuple(e for e in section.entries if e.url not in drop and e.title not in drop),
+        )
+        for section in bulletin.sections
+    }
+    for added in editorial.get("add") or ():
+        title = str(added.get("section") or "From the team")
+        entry = Entry(
+            title=str(added["title"]),
+            url=str(added.get("url") or ""),
+            summary=clean_html(str(added.get("summary") or "")),
+            source=str(added.get("source") or ""),
+            label=str(added.get("label") or ""),
+        )
+        section = sections.get(title, Section(title, ()))
+        sections[title] = replace(section, entries=(*section.entries, entry))
+    order = [str(title) for title in editorial.get("order") or ()]
+    unknown = [title for title in order if title not in sections]
+    if unknown:
+        raise BulletinError(f"the editorial order names unknown sections: {', '.join(unknown)}")
+    ordered = [sections.pop(title) for title in order] + list(sections.values())
+    return replace(
+        bulletin, intro=str(editorial.get("intro") or bulletin.intro), sections=tuple(ordered)
+    )
+
+
+def canonical_url(url: str) -> str:
+    """The same page whatever the feed's tracking parameters, host case or trailing slash."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)))
+    return urlunsplit(("https", host, parts.path.rstrip("/") or "/", query, ""))
+
+
+def _without_duplicates(bulletin: Bulletin) -> Bulletin:
+    """Keep the first appearance of each story (statutory updates come first)."""
+    seen: set[str] = set()
+    sections = []
+    for section in bulletin.sections:
+        entries = []
+        for entry in section.entries:
+            keys = {canonical_url(entry.url)} if entry.url else set()
+            keys.add(re.sub(r"\W+", " ", entry.title.lower()).strip())
+            if keys & seen:
+                continue
+            seen |= keys
+            entries.append(entry)
+        sections.append(replace(section, entries=tuple(entries)))
+    return replace(bulletin, sections=tuple(s for s in sections if s.entries))
+
+
+def _section_for(item: StoredItem, sections: tuple[BulletinSection, ...]):
+    """The first section whose tags the item carries, else the first listing its source."""
+    tags = {tag.lower() for tag in item.tags}
+    by_tag = (s for s in sections if tags & {tag.lower() for tag in s.tags})
+    by_source = (s for s in sections if item.source_id in s.sources)
+    return next(by_tag, None) or next(by_source, None)
+
+
+def _item_when(item: StoredItem) -> datetime:
+    return item.published or item.first_seen
+
+
+def _when(change: Change) -> datetime:
+    return change.changed_at or change.detected_at
+
+
+def _change_entry(change: Change, sources: dict) -> Entry:
+    source = sources.get(change.source_id)
+    quotes = tuple(ref.text for ref in change.refs)
+    summary = "" if quotes else clean_html(change.note or change.details)
+    return Entry(
+        title=change.title,
+        url=change.url,
+        summary=summary,
+        source=source.title if source else change.source_id,
+        published=_when(change).astimezone(UK).date().isoformat(),
+        audiences=source.audiences if source else (),
+        quotes=quotes,
+        label=CHANGE_LABELS[change.kind],
+    )
+
+
+def _notice_entry(notice: Notice) -> Entry:
+    return Entry(
+        title=notice.title,
+        url=f"mi/{notice.slug}.html",
+        source="MI sheet",
+        published=notice.published.date().isoformat() if notice.published else None,
+        audiences=notice.audiences,
+        label=notice.subject.split(":", 1)[0],
+    )
+
+
+def _item_entry(item: StoredItem, sources: dict) -> Entry:
+    source = sources.get(item.source_id)
+    return Entry(
+        title=html_to_text(item.title),
+        url=item.url,
+        summary=clean_html(strip_boilerplate(item.summary)),
+        source=source.title if source else item.source_id,
+        published=_item_when(item).astimezone(UK).date().isoformat(),
+    )
+
+
+def bulletin_message(renderer, config: Config, bulletin: Bulletin, audience: str, to: str):
+    """One audience's bulletin as an email: MJML-compiled HTML with a plain-text part."""
+    edition = bulletin.for_audience(audience)
+    context = {
+        "bulletin": edition,
+        "organisation": config.organisation,
+        "audience_name": config.audiences.get(audience, audience),
+        "site_url": config.settings.site_url,
+    }
+    return build_message(
+        subject=f"{edition.title} ({context['audience_name']})",
+        sender=sender_address(config.organisation),
+        to=to,
+        text=renderer.render("email/bulletin.txt", **context),
+        html=renderer.render_mjml("email/bulletin.mjml", **context),
+        reply_to=config.organisation.email,
+    )

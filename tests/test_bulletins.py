@@ -1,0 +1,171 @@
+"""Monthly bulletins built through the CLI from fetched items, changes and MI sheets."""
+
+import email
+import email.policy
+import json
+
+import pytest
+from werkzeug import Response
+
+from conftest import fixture_bytes
+from publisher.bulletins import canonical_url
+from publisher.sanitise import strip_boilerplate
+
+WTTSC = "/government/publications/working-together-to-safeguard-children--2"
+
+
+@pytest.fixture
+def february(server, project):
+    """A project with February 2024's items, the WTTSC change and MI 1/24 stored."""
+    content = {"body": fixture_bytes("govuk/wttsc-v1.json")}
+    server.expect_request(f"/api/content{WTTSC}").respond_with_handler(
+        lambda request: Response(content["body"], content_type="application/json")
+    )
+    for name in ("regulator", "charity"):
+        server.expect_request(f"/{name}.rss").respond_with_data(
+            fixture_bytes(f"feeds/{name}.rss"), content_type="application/rss+xml"
+        )
+    project.configure(
+        [
+            {"id": "wttsc", "kind": "govuk", "url": WTTSC, "audiences": ["headteachers", "dsls"]},
+            {"id": "regulator", "kind": "feed", "url": server.url_for("/regulator.rss")},
+            {"id": "charity", "kind": "feed", "url": server.url_for("/charity.rss")},
+        ],
+        settings={"govuk_base_url": server.url_for("").rstrip("/")},
+        audiences={
+            "headteachers": "Headteachers",
+            "dsls": "DSLs",
+            "early-years": "Early years providers",
+        },
+        bulletin={
+            "sections": [
+                {
+                    "title": "Online safety",
+                    "sources": ["regulator", "charity"],
+                    "audiences": ["headteachers", "dsls"],
+                },
+                {"title": "Early years", "tags": ["Early years"], "audiences": ["early-years"]},
+            ]
+        },
+    )
+    project.run("fetch")
+    content["body"] = fixture_bytes("govuk/wttsc-v2.json")
+    project.run("fetch")
+    project.run(
+        "mi", "new", "--title", "Online safety codes", "--audience", "dsls", "--type", "Information"
+    )
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-02-12 10:00")
+    return project
+
+
+def stored_bulletin(project):
+    [bulletin] = json.loads(project.run("bulletin", "list", "--format", "json").output)
+    return bulletin
+
+
+def test_sections_statutory_first_then_mi_then_configured(february):
+    output = february.run("bulletin", "build", "--month", "2024-02").output
+    assert output.splitlines()[:5] == [
+        "Testshire Council Education Safeguarding: safeguarding bulletin, February 2024: 5 entries",
+        "  Statutory updates: 1",
+        "  MI sheets: 1",
+        "  Online safety: 2",
+        "  Early years: 1",
+    ]
+    bulletin = stored_bulletin(february)
+    statutory = bulletin["sections"][0]["entries"][0]
+    assert statutory["label"] == "Updated"
+    assert statutory["quotes"][0] == (
+        "Page 26, paragraph 48: amended the wording used to describe lead safeguarding partners"
+    )
+    assert len(statutory["quotes"]) == 4
+    assert bulletin["sections"][1]["entries"][0]["label"] == "MI 1/24 INFORMATION"
+
+
+def test_the_same_story_appears_once_and_boilerplate_is_stripped(february):
+    february.run("bulletin", "build", "--month", "2024-02")
+    online = stored_bulletin(february)["sections"][2]["entries"]
+    assert [entry["title"] for entry in online] == [
+        "New codes of practice to protect children online",
+        "Consultation on age assurance",
+    ]
+    assert online[0]["source"] == "regulator"
+    assert online[0]["summary"] == "<p>More than 40 measures for tech firms.</p>"
+    assert online[1]["summary"] == "<p>Have your say by 30 April.</p>"
+
+
+def test_each_audience_sees_only_its_sections(february):
+    output = february.run("bulletin", "build", "--month", "2024-02").output
+    assert "  for Headteachers: 3 entries" in output  # statutory + online safety (2)
+    assert "  for DSLs: 4 entries" in output  # + the MI sheet for DSLs
+    assert "  for Early years providers: 1 entries" in output
+    eml = february.data_dir / "bulletins" / "2024-02" / "early-years.eml"
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "EARLY YEARS" in text and "Early years: safer sleep briefing" in text
+    assert "STATUTORY UPDATES" not in text and "ONLINE SAFETY" not in text
+    html = message.get_body(("html",)).get_content()
+    assert "<script" not in html and "alert(" not in html
+
+
+def test_editorial_file_adds_drops_and_orders(february, tmp_path):
+    editorial = tmp_path / "editorial.yaml"
+    editorial.write_text(
+        "intro: Welcome to the **February** bulletin.\n"
+        "order: [Online safety, Statutory updates]\n"
+        "drop: [https://regulator.example/news/age-assurance]\n"
+        "add:\n"
+        "  - section: Training\n"
+        "    title: DSL refresher training, 14 March\n"
+        "    url: https://www.testshire.example/training/dsl\n"
+        "    summary: Book through the <b>training portal</b>.\n"
+    )
+    february.run("bulletin", "build", "--month", "2024-02", "--editorial", str(editorial))
+    bulletin = stored_bulletin(february)
+    assert bulletin["intro"] == "Welcome to the **February** bulletin."
+    titles = [section["title"] for section in bulletin["sections"]]
+    assert titles == ["Online safety", "Statutory updates", "MI sheets", "Early years", "Training"]
+    assert [e["title"] for e in bulletin["sections"][0]["entries"]] == [
+        "New codes of practice to protect children online"
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("order: [Gossip]\n")
+    result = february.run(
+        "bulletin", "build", "--month", "2024-02", "--editorial", str(bad), expect=1
+    )
+    assert "the editorial order names unknown sections: Gossip" in result.output
+
+
+def test_a_bad_month_is_refused(february):
+    assert (
+        "'Feb' is not a month like 2024-02"
+        in february.run("bulletin", "build", "--month", "Feb", expect=1).output
+    )
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            '<p>News.</p><div class="sociable"><span>Share and Enjoy:</span><ul><li>'
+            '<a href="x">Facebook</a></li></ul></div>',
+            "<p>News.</p>",
+        ),
+        ("<p>Share and Enjoy:</p> <ul><li>Twitter</li></ul><p>Body</p>", " <p>Body</p>"),
+        (
+            '<p>Body</p><p>The post <a href="x">Title</a> appeared first on <a>Blog</a>.</p>',
+            "<p>Body</p>",
+        ),
+        ('<p>Body</p><div class="sharedaddy"><a>Share this:</a></div>', "<p>Body</p>"),
+        ("<p>Nothing to strip.</p>", "<p>Nothing to strip.</p>"),
+    ],
+)
+def test_feed_boilerplate_is_stripped(html, expected):
+    assert strip_boilerplate(html) == expected
+
+
+def test_canonical_urls_ignore_tracking_and_trailing_slashes():
+    assert canonical_url("https://www.Regulator.example/news/a/?utm_source=rss&id=3") == (
+        canonical_url("http://regulator.example/news/a?id=3")
+    )
