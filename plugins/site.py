@@ -1,10 +1,12 @@
-"""The ``site`` output: a static web page of recent items per source."""
+"""The ``site`` output: static pages for bulletins, MI sheets (printable) and updates."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from publisher import hookimpl
+from publisher.bulletins import Bulletin
+from publisher.notices import notice_context
 from publisher.outputs import Output, SiteBuild
 
 ITEMS_PER_SOURCE = 20
@@ -12,14 +14,49 @@ ITEMS_PER_SOURCE = 20
 
 @hookimpl
 def register_outputs(register):
-    register(Output("site", build_site, "static web pages: index of recent items per source"))
+    register(Output("site", build_site, "static pages: bulletins, MI sheets, latest updates"))
 
 
 def build_site(site: SiteBuild) -> list[Path]:
-    sections = [
-        (source, site.store.items(source_id=source.id, limit=ITEMS_PER_SOURCE))
-        for source in site.config.sources
+    notices = list(reversed(site.store.notices(status="published")))
+    bulletins = [Bulletin.from_json(content) for _, content in site.store.bulletins()]
+
+    def page(path: str, template: str, **context) -> Path:
+        root = "../" * path.count("/")
+        return site.write(path, site.renderer.render(template, root=root, **context))
+
+    written = [
+        page("index.html", "site/index.html", notices=notices, bulletins=bulletins),
+        page(
+            "updates.html",
+            "site/updates.html",
+            sections=[
+                (source, site.store.items(source_id=source.id, limit=ITEMS_PER_SOURCE))
+                for source in site.config.sources
+            ],
+        ),
+        page("subscribe.html", "site/subscribe.html"),
+        page("mi/index.html", "site/mi_index.html", notices=notices),
+        page("bulletins/index.html", "site/bulletins.html", bulletins=bulletins),
+        site.write("style.css", site.renderer.render("site/style.css")),
     ]
-    html = site.renderer.render("site/index.html", sections=sections)
-    css = site.renderer.render("site/style.css")
-    return [site.write("index.html", html), site.write("style.css", css)]
+    for notice in notices:
+        context = notice_context(site.config, notice)
+        written.append(page(f"mi/{notice.slug}.html", "site/mi_sheet.html", **context))
+    for bulletin in bulletins:
+        folder = f"bulletins/{bulletin.month}"
+        written.append(
+            page(
+                f"{folder}/index.html", "site/bulletin.html", bulletin=bulletin, audience_name=None
+            )
+        )
+        for audience, name in site.config.audiences.items():
+            written.append(
+                page(
+                    f"{folder}/{audience}.html",
+                    "site/bulletin.html",
+                    bulletin=bulletin.for_audience(audience),
+                    audience_name=name,
+                )
+            )
+    return written

@@ -293,3 +293,14 @@ def bulletin_message(renderer, config: Config, bulletin: Bulletin, audience: str
         html=renderer.render_mjml("email/bulletin.mjml", **context),
         reply_to=config.organisation.email,
     )
+
+
+def write_previews(renderer, config: Config, bulletin: Bulletin, folder: Path) -> dict[str, Path]:
+    """An .eml per audience in ``folder``, to read before sending."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for audience, name in config.audiences.items():
+        path = folder / f"{audience}.eml"
+        path.write_bytes(bytes(bulletin_message(renderer, config, bulletin, audience, to=name)))
+        written[audience] = path
+    return written

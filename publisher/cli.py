@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 
 from publisher import __version__
 from publisher.alerts import send_pending_alerts
-from publisher.bulletins import Bulletin, BulletinError, bulletin_message, gather, read_editorial
+from publisher.bulletins import Bulletin, BulletinError, gather, read_editorial, write_previews
 from publisher.config import Config, ConfigError, load_config
 from publisher.dates import parse_since, to_iso, utcnow
 from publisher.demo import DemoFolderError, run_demo
@@ -604,14 +604,10 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
     for section in built.sections:
         click.echo(f"  {section.title}: {len(section.entries)}")
     folder = app.data_dir / "bulletins" / month
-    folder.mkdir(parents=True, exist_ok=True)
-    renderer = Renderer(config)
-    for audience, name in config.audiences.items():
-        edition = built.for_audience(audience)
-        message = bulletin_message(renderer, config, built, audience, to=name)
-        path = folder / f"{audience}.eml"
-        path.write_bytes(bytes(message))
-        click.echo(f"  for {name}: {edition.entry_count} entries, {path}")
+    previews = write_previews(Renderer(config), config, built, folder)
+    for audience, path in previews.items():
+        entries = built.for_audience(audience).entry_count
+        click.echo(f"  for {config.audiences[audience]}: {entries} entries, {path}")
 
 
 @bulletin.command(name="list")

@@ -12,15 +12,24 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from publisher.alerts import send_pending_alerts
+from publisher.bulletins import gather, write_previews
 from publisher.config import load_config
 from publisher.deliver import open_deliverer
 from publisher.fetch import fetch_sources
 from publisher.models import Notice
-from publisher.notices import approve, from_markdown, notice_message, parse_datetime, publish
+from publisher.notices import (
+    approve,
+    draft_from_change,
+    from_markdown,
+    notice_message,
+    parse_datetime,
+    publish,
+)
 from publisher.outputs import build_site
 from publisher.render import Renderer
 from publisher.serve import serve_directory
@@ -32,6 +41,7 @@ DEMO_RECIPIENT = "Demo DSL <dsl@school.example>"
 MARKER = ".publisher-demo"
 WTTSC_PATH = "government/publications/working-together-to-safeguard-children--2"
 OUTPUT_FOLDERS = ("data", "site", "outbox")
+DEMO_MONTH = "2024-02"
 
 
 class DemoFolderError(Exception):
@@ -72,24 +82,41 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
             for reference in change.refs:
                 echo(f"    {reference.label():<22} | {reference.text}")
 
+        notices = [_publish_sample_notice(store, config)]
+        for change in (change for alert in alerts for change in alert.changes):
+            notices.append(_publish_change_notice(store, config, change))
+        bulletin = gather(config, store, DEMO_MONTH)
+        with store.transaction():
+            store.save_bulletin(DEMO_MONTH, bulletin.to_json())
+    echo(
+        f"Published {', '.join(notice.label for notice in notices)}; "
+        f"built the {bulletin.title.split(', ')[-1]} bulletin ({bulletin.entry_count} entries)"
+    )
+
     site_dir = directory / "site"
     build_site(config, store, site_dir)
-    notice = _publish_sample_notice(store, config)
+    renderer = Renderer(config)
     outbox = open_deliverer("outbox", config, directory)
-    mi_email = Path(outbox.send(notice_message(Renderer(config), config, notice, DEMO_RECIPIENT)))
+    mi_email = Path(outbox.send(notice_message(renderer, config, notices[0], DEMO_RECIPIENT)))
     outbox.close()
+    previews = write_previews(renderer, config, bulletin, directory / "outbox" / "bulletin")
     store.close()
 
     written = {
-        "site": site_dir / "index.html",
-        "rss": site_dir / "feed.xml",
-        "mi sheet": mi_email,
-        **{f"alert {number}": Path(alert.receipt) for number, alert in enumerate(alerts, 1)},
+        "home page": site_dir / "index.html",
+        "MI sheet": site_dir / "mi" / f"{notices[0].slug}.html",
+        "bulletin": site_dir / "bulletins" / DEMO_MONTH / "dsls.html",
+        "RSS": site_dir / "feeds" / "dsls.rss",
+        "Atom": site_dir / "feeds" / "dsls.atom",
+        "calendar": site_dir / "calendars" / "dsls.ics",
+        "MI email": mi_email,
+        "bulletin email": previews["dsls"],
+        **{f"alert email {n}": Path(alert.receipt) for n, alert in enumerate(alerts, 1)},
         "database": store.path,
     }
     echo(f"\nDemo finished in {time.perf_counter() - started:.1f}s. Open:")
     for label, path in written.items():
-        echo(f"  {label:<9} {path}")
+        echo(f"  {label:<15} {path}")
     return written
 
 
@@ -102,6 +129,14 @@ def _publish_sample_notice(store: Store, config) -> Notice:
     with store.transaction():
         draft = store.add_notice(draft)
     return publish(store, approve(store, draft), parse_datetime("2024-01-03 10:00"))
+
+
+def _publish_change_notice(store: Store, config, change) -> Notice:
+    """A sheet drafted from the detected change, as `check --draft-mi` would, then published."""
+    draft = replace(draft_from_change(config, change), due="10")
+    with store.transaction():
+        draft = store.add_notice(draft)
+    return publish(store, approve(store, draft), parse_datetime("2024-02-26 10:00"))
 
 
 def _prepare(directory: Path) -> Path:

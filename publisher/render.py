@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -23,7 +23,10 @@ def markdown_to_html(text: str) -> str:
     return _markdown.render(text or "")
 
 
-def format_date(moment: datetime | None, style: str = "%d/%m/%Y") -> str:
+def format_date(moment: date | datetime | str | None, style: str = "%d/%m/%Y") -> str:
+    """A date in UK style; accepts dates, datetimes and ISO text."""
+    if isinstance(moment, str):
+        moment = date.fromisoformat(moment[:10])
     return moment.strftime(style) if moment else ""
 
 

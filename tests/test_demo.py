@@ -21,16 +21,17 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     assert "    page 26, paragraph 48  | Page 26, paragraph 48: amended the wording" in output
 
     site = tmp_path / "demo" / "site"
-    html = (site / "index.html").read_text()
+    html = (site / "updates.html").read_text()
     assert "Ofcom publishes its Protection of Children Codes of Practice" in html
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
 
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert not feed.bozo, feed.get("bozo_exception")
-    assert len(feed.entries) == 10
+    assert len(feed.entries) == 11
     assert all(entry.id for entry in feed.entries)
 
     [eml] = (tmp_path / "demo" / "outbox").glob("Demo-DSL*.eml")
+    assert "Published MI 1/24, MI 2/24; built the February 2024 bulletin (4 entries)" in output
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == (
         "MI 1/24 ACTION by 12/01/2024: "
@@ -54,7 +55,7 @@ def test_demo_runs_twice_with_the_same_story(tmp_path):
     second = run_demo(tmp_path / "demo")
     assert "fetched ofcom: 3 new, 0 updated, 0 unchanged" in second
     assert "detected: major change, 4 references:" in second
-    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 2
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 2  # MI sheet, alert
     assert first.count("\n") == second.count("\n")
 
 

@@ -36,7 +36,8 @@ def test_plugins_lists_builtins_with_their_hooks(project):
         for row in json.loads(project.run("plugins", "--format", "json").output)
     }
     assert listed["feed"] == ["register_sources"]
-    assert listed["rss"] == ["register_outputs"]
+    assert listed["feeds"] == ["register_outputs"]
+    assert listed["ics"] == ["register_outputs"]
     assert listed["site"] == ["register_outputs"]
     assert listed["outbox"] == ["register_deliverers"]
     assert "feed: register_sources" in project.run("plugins").output.splitlines()

