@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import feedparser
 
 from publisher import hookimpl
 from publisher.config import SourceConfig
 from publisher.dates import from_struct_time
+from publisher.discover import find_feed_links, looks_like_html
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Item, SourceResult, digest
 from publisher.sources import FetchContext, SourceKind
@@ -21,14 +23,51 @@ ACCEPT = (
 
 @hookimpl
 def register_sources(register):
-    register(SourceKind("feed", fetch_feed, "an RSS 2.0, Atom or RDF feed"))
+    register(
+        SourceKind("feed", fetch_feed, "an RSS 2.0, Atom or RDF feed, or a page that links to one")
+    )
 
 
 def fetch_feed(source: SourceConfig, context: FetchContext) -> SourceResult:
-    response = context.http.get(source.url, accept=ACCEPT)
+    """Read the feed at ``url``; if ``url`` is a web page, use the feed it advertises and
+    remember it (``resolved_url``). When a remembered feed fails, discover again."""
+    remembered = context.state.get("resolved_url")
+    if remembered and remembered != source.url:
+        try:
+            return _read_feed(remembered, context)
+        except FetchError as error:
+            result = _read_configured(source.url, context)
+            note = f"the feed found earlier, {remembered}, failed ({error}); discovered again"
+            return replace(result, notes=(note, *result.notes))
+    return _read_configured(source.url, context)
+
+
+def _read_configured(url: str, context: FetchContext) -> SourceResult:
+    response = context.http.get(url, accept=ACCEPT)
     raise_for_status(response)
     if response.not_modified:
         return SourceResult(not_modified=True)
+    if looks_like_html(response.body, response.headers.get("Content-Type")):
+        links = find_feed_links(response.body, response.url)
+        if not links:
+            raise FetchError(f"not a feed, and the page at {url} links to no RSS or Atom feed")
+        result = _read_feed(links[0].url, context)
+        return replace(
+            result,
+            notes=(f"using the {links[0].kind} feed it links to: {links[0].url}", *result.notes),
+        )
+    return _result(response)
+
+
+def _read_feed(url: str, context: FetchContext) -> SourceResult:
+    response = context.http.get(url, accept=ACCEPT)
+    raise_for_status(response)
+    if response.not_modified:
+        return SourceResult(not_modified=True, resolved_url=url)
+    return replace(_result(response), resolved_url=url)
+
+
+def _result(response) -> SourceResult:
     items, problem = parse_feed(response.body, response.url, response.headers)
     notes = (f"parsed despite errors: {problem}",) if problem else ()
     return SourceResult(items=items, resolved_url=response.url, notes=notes)

@@ -19,9 +19,11 @@ from publisher import __version__
 from publisher.alerts import send_pending_alerts
 from publisher.bulletins import Bulletin, BulletinError, gather, read_editorial, write_previews
 from publisher.config import Config, ConfigError, load_config
-from publisher.dates import parse_since, to_iso, utcnow
+from publisher.dates import from_iso, parse_since, to_iso, utcnow
 from publisher.demo import DemoFolderError, run_demo
+from publisher.discover import find_feed_links
 from publisher.fetch import SourceReport, fetch_sources
+from publisher.http import FetchError, HttpClient, HttpPolicy, raise_for_status
 from publisher.models import Change, Notice
 from publisher.notices import (
     NoticeError,
@@ -164,6 +166,25 @@ def fetch(app: App, only: tuple[str, ...], workers: int) -> None:
         raise SystemExit(1)
 
 
+def _show_discovered(url: str, output_format: str) -> None:
+    client = HttpClient(HttpPolicy(host_delay=0))
+    try:
+        response = client.get(url, conditional=False, accept="text/html")
+        raise_for_status(response)
+    except FetchError as error:
+        raise click.ClickException(f"{url}: {error}") from None
+    links = find_feed_links(response.body, response.url)
+    if output_format == "json":
+        click.echo(json.dumps([asdict(link) for link in links], indent=2))
+        return
+    if not links:
+        click.echo(f"{url} links to no RSS or Atom feed; use kind: listing for it.")
+    for number, link in enumerate(links):
+        chosen = "  <- a feed source would use this" if number == 0 else ""
+        title = f" ({link.title})" if link.title else ""
+        click.echo(f"{link.kind:<5} {link.url}{title}{chosen}")
+
+
 @contextmanager
 def _progress(count: int) -> Iterator[Callable[[SourceReport], None]]:
     """A progress bar on a terminal; nothing at all when output is redirected (cron)."""
@@ -175,10 +196,20 @@ def _progress(count: int) -> Iterator[Callable[[SourceReport], None]]:
 
 
 @cli.command()
+@click.option(
+    "--discover",
+    "discover_url",
+    metavar="URL",
+    help="Show the feeds the page at URL advertises, and the one a feed source would use.",
+)
 @format_option
 @pass_app
-def sources(app: App, output_format: str) -> None:
-    """List configured sources with their health: last success, last error, failures."""
+def sources(app: App, discover_url: str | None, output_format: str) -> None:
+    """List configured sources with their health: kind, what they resolved to (a discovered
+    feed), last success, last new item, last error and consecutive failures."""
+    if discover_url:
+        _show_discovered(discover_url, output_format)
+        return
     states = app.store.source_states()
     rows = []
     for source in app.config.sources:
@@ -311,6 +342,25 @@ def _report_health(app: App, reports: list[SourceReport]) -> None:
             )
         elif report.status != "failed" and report.failures_before:
             click.echo(f"{name} works again after {report.failures_before} failed runs", err=True)
+        if report.status != "failed":
+            _report_quiet(app, report, name)
+
+
+def _report_quiet(app: App, report: SourceReport, name: str) -> None:
+    """Flag, once, a source that works but has produced nothing new for too long."""
+    state = app.store.source_state(report.source_id)
+    last_new = from_iso(state.get("last_new_item"))
+    quiet_for = (utcnow() - last_new).days if last_new else 0
+    is_quiet = quiet_for >= app.config.settings.flag_quiet_days
+    if is_quiet and not state.get("quiet_flagged_at"):
+        click.echo(
+            f"{name} has produced nothing new for {quiet_for} days "
+            f"(last new item {last_new:%d/%m/%Y}): is it still the right address?",
+            err=True,
+        )
+    if is_quiet != bool(state.get("quiet_flagged_at")):
+        with app.store.transaction():
+            app.store.mark_quiet_flagged(report.source_id, is_quiet)
 
 
 @cli.command()

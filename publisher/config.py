@@ -72,6 +72,7 @@ class Settings:
     alerts_to: str | None = None
     alerts_via: str = "outbox"
     flag_after_failures: int = 24
+    flag_quiet_days: int = 60
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class _Validator:
             retries=int(number("retries", default.retries, "a whole number", 0)),
             backoff=number("retry_backoff", default.backoff, "a number of seconds", 0),
             max_retry_after=number("max_retry_after", default.max_retry_after, "seconds", 0),
+            respect_robots=bool(settings.get("robots", True)),
         )
         return Settings(
             govuk_base_url=str(settings.get("govuk_base_url", DEFAULT_GOVUK_BASE_URL)).rstrip("/"),
@@ -232,6 +234,9 @@ class _Validator:
             alerts_via=str(settings.get("alerts_via", "outbox")),
             flag_after_failures=int(
                 number("flag_after_failures", Settings.flag_after_failures, "a whole number", 1)
+            ),
+            flag_quiet_days=int(
+                number("flag_quiet_days", Settings.flag_quiet_days, "a number of days", 1)
             ),
         )
 

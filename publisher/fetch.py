@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -11,8 +12,9 @@ from urllib.parse import urlsplit
 from publisher.config import Config, SourceConfig
 from publisher.detect import detect_changes, new_item_changes
 from publisher.http import FetchError, HostGate, HttpClient
-from publisher.models import Change, SourceResult
+from publisher.models import Change, SourceResult, digest
 from publisher.plugins import load_plugins
+from publisher.robots import RobotsCache
 from publisher.sources import FetchContext, SourceKind
 from publisher.store import ItemCounts, Store
 
@@ -63,14 +65,24 @@ def fetch_sources(
     if not sources:
         return []
     validators = store.validators()
+    states = store.source_states()
     policy = config.settings.http
     gate = HostGate(policy.per_host, policy.host_delay)
+    robots = RobotsCache(store.robots_files())
     reports = []
     with ThreadPoolExecutor(max_workers=workers or config.settings.workers) as pool:
         futures = {}
         for source in interleave_by_host(sources):
-            http = HttpClient(config.settings.http, gate, validators)
-            context = FetchContext(http=http, settings=config.settings)
+            state = states.get(source.id, {})
+            # A source whose configuration changed (a new selector, say) is read afresh.
+            unchanged_config = state.get("config_hash") == config_hash(source)
+            http = HttpClient(policy, gate, validators if unchanged_config else {}, robots)
+            context = FetchContext(
+                http=http,
+                settings=config.settings,
+                state=state,
+                known_keys=store.item_keys(source.id),
+            )
             kind = kinds[source.kind]
             futures[pool.submit(_run_source, kind, source, context)] = (source, kind, http)
         for future in as_completed(futures):
@@ -80,8 +92,14 @@ def fetch_sources(
             reports.append(report)
             if on_report:
                 on_report(report)
+    with store.transaction():
+        store.save_robots_files(robots.learnt.values())
     order = {source.id: index for index, source in enumerate(sources)}
     return sorted(reports, key=lambda report: order[report.source_id])
+
+
+def config_hash(source: SourceConfig) -> str:
+    return digest(source.kind, source.url, json.dumps(source.options, sort_keys=True, default=str))
 
 
 def interleave_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
@@ -147,6 +165,7 @@ def _store_result(
             None,
             resolved_url=result.resolved_url,
             new_items=counts.new,
+            config_hash=config_hash(source),
         )
     status = "not-modified" if result.not_modified else "ok"
     return SourceReport(

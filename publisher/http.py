@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 
 from publisher import __version__
+from publisher.robots import RobotsCache
 
 USER_AGENT = (
     f"la-safeguarding-publisher/{__version__} "
@@ -50,6 +51,7 @@ class HttpPolicy:
     backoff: float = 1.0
     max_retry_after: float = 120.0
     max_redirects: int = 10
+    respect_robots: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,11 @@ class HttpClient:
         policy: HttpPolicy | None = None,
         gate: HostGate | None = None,
         validators: dict[str, Validators] | None = None,
+        robots: RobotsCache | None = None,
     ):
         self.policy = policy or HttpPolicy()
         self.gate = gate or HostGate(self.policy.per_host, self.policy.host_delay)
+        self.robots = robots if self.policy.respect_robots else None
         self.validators = validators or {}
         self.learnt: dict[str, Validators] = {}
 
@@ -139,6 +143,9 @@ class HttpClient:
         4xx answers come back for the caller to judge (a 410 can be news); everything
         else that goes wrong raises ``FetchError`` with a readable reason.
         """
+        if self.robots and not self.robots.allowed(url, self._robots_txt):
+            parts = urlsplit(url)
+            raise FetchError(f"robots.txt of {parts.netloc} disallows {parts.path or '/'}")
         headers = {"Accept": accept} if accept else {}
         known = self.validators.get(url) if conditional else None
         if known and known.etag:
@@ -160,6 +167,10 @@ class HttpClient:
             # The server ignored our validators but sent the same bytes.
             return Response(response.url, response.status, b"", response.headers, True)
         return response
+
+    def _robots_txt(self, url: str) -> tuple[int, str]:
+        response = self._get_with_retries(url, {"Accept": "text/plain"})
+        return response.status, response.body.decode("utf-8", errors="replace")
 
     def _get_with_retries(self, url: str, headers: dict) -> Response:
         policy = self.policy

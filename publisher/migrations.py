@@ -109,6 +109,16 @@ MIGRATIONS: list[str] = [
         built_at TEXT NOT NULL
     );
     """,
+    # 5: robots.txt per host; when a quiet source was last flagged; each source's config hash
+    """
+    CREATE TABLE robots (
+        host TEXT PRIMARY KEY,
+        body TEXT,
+        fetched_at TEXT NOT NULL
+    );
+    ALTER TABLE source_state ADD COLUMN quiet_flagged_at TEXT;
+    ALTER TABLE source_state ADD COLUMN config_hash TEXT;
+    """,
 ]
 
 

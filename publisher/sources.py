@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from publisher.config import Settings, SourceConfig
 from publisher.http import HttpClient
@@ -13,10 +13,14 @@ from publisher.plugins import load_plugins
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What a source's ``fetch`` may use: HTTP (for this source only) and the settings."""
+    """What a source's ``fetch`` may use: HTTP (for this source only), the settings, what
+    the store knew of the source before this run (``state``: e.g. ``resolved_url``, a
+    discovered feed) and the keys of the items already stored for it."""
 
     http: HttpClient
     settings: Settings
+    state: dict = field(default_factory=dict)
+    known_keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

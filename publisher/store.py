@@ -15,6 +15,7 @@ from publisher.http import Validators
 from publisher.migrations import migrate
 from publisher.models import Change, Item, Notice, Snapshot, StoredItem
 from publisher.refs import Reference
+from publisher.robots import RobotsFile
 
 DATABASE_NAME = "publisher.db"
 
@@ -77,6 +78,20 @@ class Store:
             ],
         )
 
+    def robots_files(self) -> dict[str, RobotsFile]:
+        rows = self.db.execute("SELECT host, body, fetched_at FROM robots")
+        return {
+            row["host"]: RobotsFile(row["host"], row["body"], from_iso(row["fetched_at"]))
+            for row in rows
+        }
+
+    def save_robots_files(self, files: Iterable[RobotsFile]) -> None:
+        self.db.executemany(
+            "INSERT INTO robots (host, body, fetched_at) VALUES (?, ?, ?) ON CONFLICT (host)"
+            " DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+            [(robots.host, robots.text, to_iso(robots.fetched_at)) for robots in files],
+        )
+
     # Sources --------------------------------------------------------------------------
 
     def record_attempt(
@@ -87,6 +102,7 @@ class Store:
         error: str | None,
         resolved_url: str | None = None,
         new_items: int = 0,
+        config_hash: str | None = None,
     ) -> None:
         """Note the outcome of fetching a source (call inside a transaction)."""
         now = to_iso(utcnow())
@@ -99,10 +115,10 @@ class Store:
             self.db.execute(
                 "UPDATE source_state SET last_attempt = ?, last_success = ?, last_error = NULL,"
                 " consecutive_failures = 0, failing_since = NULL,"
-                " resolved_url = coalesce(?, resolved_url),"
+                " resolved_url = coalesce(?, resolved_url), config_hash = ?,"
                 " last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END"
                 " WHERE source_id = ?",
-                (now, now, resolved_url, new_items, now, source_id),
+                (now, now, resolved_url, config_hash, new_items, now, source_id),
             )
         else:
             self.db.execute(
@@ -117,6 +133,16 @@ class Store:
         row = self.db.execute("SELECT * FROM source_state WHERE source_id = ?", (source_id,))
         found = row.fetchone()
         return dict(found) if found else {}
+
+    def item_keys(self, source_id: str) -> frozenset[str]:
+        rows = self.db.execute("SELECT key FROM items WHERE source_id = ?", (source_id,))
+        return frozenset(row["key"] for row in rows)
+
+    def mark_quiet_flagged(self, source_id: str, flagged: bool) -> None:
+        self.db.execute(
+            "UPDATE source_state SET quiet_flagged_at = ? WHERE source_id = ?",
+            (to_iso(utcnow()) if flagged else None, source_id),
+        )
 
     def source_states(self) -> dict[str, dict]:
         rows = self.db.execute("SELECT * FROM source_state")

@@ -18,7 +18,8 @@ BASE_CONFIG = {
     },
     "audiences": {"headteachers": "Headteachers", "dsls": "DSLs", "governors": "Governors"},
     # Fast and impatient: the politeness rules have tests of their own.
-    "settings": {"timeout": 1, "host_delay": 0, "per_host": 4, "retries": 0},
+    # robots.txt has tests of its own; elsewhere the test servers do not serve one.
+    "settings": {"timeout": 1, "host_delay": 0, "per_host": 4, "retries": 0, "robots": False},
 }
 
 

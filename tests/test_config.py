@@ -24,7 +24,7 @@ sources:
         (
             VALID.replace("kind: feed", "kind: fed"),
             "feeds.yaml line 7: source 'news' has unknown kind 'fed' "
-            "(known: feed, govuk, govuk-search, page)",
+            "(known: feed, govuk, govuk-search, listing, page)",
         ),
         (
             VALID.replace("    url: https://news.example/feed.xml\n", ""),

@@ -139,7 +139,7 @@ def test_broken_sources_are_reported_and_others_still_run(server, project):
     assert lines[1].startswith("malformed  FAILED: unreadable feed:")
     assert lines[2] == "error      FAILED: HTTP 500 Internal Server Error"
     assert lines[3] == "slow       FAILED: timed out after 1s"
-    assert lines[4].startswith("html       FAILED: not a feed (text/html")
+    assert lines[4].startswith("html       FAILED: not a feed, and the page at http://127.0.0.1:")
     assert lines[5].startswith("refused    FAILED: could not connect:")
     assert lines[6] == "Fetched 6 sources: 3 new, 0 updated, 0 unchanged, 5 failed."
     assert len(stored(project)) == 3
