@@ -20,10 +20,11 @@ import yaml
 
 from publisher.config import BulletinSection, Config
 from publisher.dates import UK
-from publisher.messages import build_message, sender_address
 from publisher.models import Change, Notice, StoredItem
 from publisher.sanitise import clean_html, html_to_text, strip_boilerplate
+from publisher.sending import Letter, message_id_for, personalise, recipient_tokens
 from publisher.store import Store
+from publisher.subscribers import Subscriber
 
 STATUTORY_SECTION = "Statutory updates"
 MI_SECTION = "MI sheets"
@@ -70,14 +71,15 @@ class Bulletin:
     def entry_count(self) -> int:
         return sum(len(section.entries) for section in self.sections)
 
-    def for_audience(self, audience: str) -> Bulletin:
-        """Only the sections, and entries, meant for ``audience``."""
+    def for_audience(self, *audiences: str) -> Bulletin:
+        """Only the sections, and entries, meant for any of ``audiences``."""
+        wanted = set(audiences)
         sections = []
         for section in self.sections:
-            if section.audiences and audience not in section.audiences:
+            if section.audiences and not wanted & set(section.audiences):
                 continue
             entries = tuple(
-                e for e in section.entries if not e.audiences or audience in e.audiences
+                e for e in section.entries if not e.audiences or wanted & set(e.audiences)
             )
             if entries:
                 sections.append(replace(section, entries=entries))
@@ -276,23 +278,39 @@ def _item_entry(item: StoredItem, sources: dict) -> Entry:
     )
 
 
-def bulletin_message(renderer, config: Config, bulletin: Bulletin, audience: str, to: str):
-    """One audience's bulletin as an email: MJML-compiled HTML with a plain-text part."""
-    edition = bulletin.for_audience(audience)
+def bulletin_letter(
+    renderer, config: Config, bulletin: Bulletin, audiences: tuple[str, ...]
+) -> Letter:
+    """The edition for ``audiences`` as an email, rendered once for all its recipients."""
+    edition = bulletin.for_audience(*audiences)
+    names = ", ".join(config.audiences.get(audience, audience) for audience in audiences)
     context = {
         "bulletin": edition,
         "organisation": config.organisation,
-        "audience_name": config.audiences.get(audience, audience),
+        "audience_name": names,
         "site_url": config.settings.site_url,
+        "recipient": recipient_tokens(),
     }
-    return build_message(
-        subject=f"{edition.title} ({context['audience_name']})",
-        sender=sender_address(config.organisation),
-        to=to,
+    return Letter(
+        key=f"bulletin/{bulletin.month}",
+        subject=f"{edition.title} ({names})",
         text=renderer.render("email/bulletin.txt", **context),
         html=renderer.render_mjml("email/bulletin.mjml", **context),
-        reply_to=config.organisation.email,
     )
+
+
+def bulletin_letters(
+    renderer, config: Config, bulletin: Bulletin, subscribers: list[Subscriber]
+) -> list[tuple[Letter, list[Subscriber]]]:
+    """One letter per combination of audiences among the subscribers, with its recipients."""
+    groups: dict[tuple[str, ...], list[Subscriber]] = {}
+    for subscriber in subscribers:
+        groups.setdefault(tuple(sorted(subscriber.audiences)), []).append(subscriber)
+    return [
+        (bulletin_letter(renderer, config, bulletin, audiences), members)
+        for audiences, members in groups.items()
+        if bulletin.for_audience(*audiences).sections
+    ]
 
 
 def write_previews(renderer, config: Config, bulletin: Bulletin, folder: Path) -> dict[str, Path]:
@@ -300,7 +318,10 @@ def write_previews(renderer, config: Config, bulletin: Bulletin, folder: Path) -
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for audience, name in config.audiences.items():
+        letter = bulletin_letter(renderer, config, bulletin, (audience,))
+        reader = Subscriber(email=f"{audience}@preview.invalid", name=name)
+        message = personalise(letter, reader, config, message_id_for(letter.key, audience, config))
         path = folder / f"{audience}.eml"
-        path.write_bytes(bytes(bulletin_message(renderer, config, bulletin, audience, to=name)))
+        path.write_bytes(bytes(message))
         written[audience] = path
     return written

@@ -17,9 +17,17 @@ from filelock import FileLock, Timeout
 
 from publisher import __version__
 from publisher.alerts import send_pending_alerts
-from publisher.bulletins import Bulletin, BulletinError, gather, read_editorial, write_previews
+from publisher.bulletins import (
+    Bulletin,
+    BulletinError,
+    bulletin_letters,
+    gather,
+    read_editorial,
+    write_previews,
+)
 from publisher.config import Config, ConfigError, load_config
 from publisher.dates import from_iso, parse_since, to_iso, utcnow
+from publisher.deliver import DelivererNotReady
 from publisher.demo import DemoFolderError, run_demo
 from publisher.discover import find_feed_links
 from publisher.fetch import SourceReport, fetch_sources
@@ -34,6 +42,7 @@ from publisher.notices import (
     find,
     from_markdown,
     notice_context,
+    notice_letter,
     parse_datetime,
     publish,
     to_markdown,
@@ -42,8 +51,10 @@ from publisher.notices import (
 from publisher.outputs import build_site
 from publisher.plugins import load_plugins, plugin_summaries
 from publisher.render import Renderer
+from publisher.sending import send_letters
 from publisher.sources import SourceKind, source_kinds
 from publisher.store import Store
+from publisher.subscribers import read_csv
 
 DATA_DIR_NAME = "publisher-data"
 STARTER_CONFIG = files("publisher.sample_data") / "feeds.yaml"
@@ -302,6 +313,8 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
         reports = fetch_sources(config, app.store, app.kinds)
         _report_health(app, reports)
         alerts = send_pending_alerts(config, app.store, app.data_dir)
+    except DelivererNotReady as error:
+        raise click.ClickException(f"alerts not sent: {error}") from None
     finally:
         lock.release()
     changes = [change for alert in alerts for change in alert.changes]
@@ -671,6 +684,138 @@ def bulletin_list(app: App, output_format: str) -> None:
         return
     for built in rows:
         click.echo(f"{built.month}  {built.entry_count:>3} entries  {built.title}")
+
+
+@cli.group()
+def subscribers() -> None:
+    """Subscribers: who receives which audiences' MI sheets and bulletins."""
+
+
+@subscribers.command(name="import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def subscribers_import(app: App, csv_file: Path) -> None:
+    """Add or update subscribers from a CSV file (columns: email, name, school, audiences).
+
+    Audiences are ids or names from feeds.yaml, separated by ';'. Bad rows are reported with
+    their line numbers and skipped; the good ones are kept.
+    """
+    good, bad = read_csv(csv_file, app.config)
+    unsubscribed = app.store.unsubscribed()
+    kept = [subscriber for subscriber in good if subscriber.email not in unsubscribed]
+    with app.store.transaction():
+        app.store.save_subscribers(kept)
+    for row in bad:
+        click.echo(f"{csv_file} line {row.line}: {row.reason} (skipped)", err=True)
+    for subscriber in good:
+        if subscriber.email in unsubscribed:
+            click.echo(f"{subscriber.email} has unsubscribed (skipped)", err=True)
+    click.echo(f"Imported {len(kept)} subscribers; skipped {len(good) - len(kept) + len(bad)}.")
+
+
+@subscribers.command(name="list")
+@click.option("--audience", help="Only subscribers in this audience (id).")
+@format_option
+@pass_app
+def subscribers_list(app: App, audience: str | None, output_format: str) -> None:
+    """List subscribers (those who unsubscribed are not listed)."""
+    found = app.store.subscribers([audience] if audience else None)
+    if output_format == "json":
+        click.echo(json.dumps([asdict(subscriber) for subscriber in found], indent=2))
+        return
+    for subscriber in found:
+        click.echo(
+            f"{subscriber.email}  {subscriber.name}  {subscriber.school}  "
+            f"[{', '.join(subscriber.audiences)}]"
+        )
+
+
+@subscribers.command(name="remove")
+@click.argument("emails", nargs=-1, required=True)
+@pass_app
+def subscribers_remove(app: App, emails: tuple[str, ...]) -> None:
+    """Remove subscribers (a later import may add them again; see unsubscribe)."""
+    with app.store.transaction():
+        removed = [email for email in emails if app.store.remove_subscriber(email.lower())]
+    click.echo(f"Removed {len(removed)} of {len(emails)}.")
+
+
+@subscribers.command(name="unsubscribe")
+@click.argument("emails", nargs=-1, required=True)
+@pass_app
+def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
+    """Put addresses on the unsubscribe list, which every send and import honours."""
+    with app.store.transaction():
+        for email in emails:
+            app.store.unsubscribe(email.strip().lower())
+    click.echo(f"{len(emails)} address(es) on the unsubscribe list.")
+
+
+@cli.command()
+@click.option("--mi", "mi_reference", help="Send this published MI sheet (e.g. 1/24).")
+@click.option("--bulletin", "month", help="Send this month's bulletin (e.g. 2024-02).")
+@click.option("--alerts", is_flag=True, help="Send pending change alerts to the team.")
+@click.option("--audience", "audiences", multiple=True, help="Only these audiences (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
+@click.option("--limit", type=int, help="Send at most this many messages in this run.")
+@click.option("--via", help="Deliverer (default: delivery.via in feeds.yaml, else outbox).")
+@pass_app
+def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) -> None:
+    """Send an MI sheet, a bulletin or pending alerts, each message exactly once.
+
+    Every message and recipient is recorded in the send log: run it again after an
+    interruption and only what was not sent goes out.
+    """
+    if sum(map(bool, (mi_reference, month, alerts))) != 1:
+        raise click.UsageError("give one of --mi NUMBER, --bulletin MONTH or --alerts")
+    config = app.config
+    if alerts:
+        try:
+            sent = send_pending_alerts(config, app.store, app.data_dir)
+        except DelivererNotReady as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Sent {len(sent)} alert(s).")
+        return
+    renderer = Renderer(config)
+    if mi_reference:
+        notice = _mi_call(find, app.store, mi_reference)
+        if notice.status != "published":
+            raise click.ClickException(f"{notice.label} is not published yet")
+        wanted = set(notice.audiences) & (set(audiences) or set(notice.audiences))
+        letters = [(notice_letter(renderer, config, notice), app.store.subscribers(wanted))]
+    else:
+        stored = dict(app.store.bulletins())
+        if month not in stored:
+            raise click.ClickException(
+                f"no bulletin for {month} (run: publisher bulletin build --month {month})"
+            )
+        recipients = app.store.subscribers(audiences or None)
+        letters = bulletin_letters(renderer, config, Bulletin.from_json(stored[month]), recipients)
+    if dry_run:
+        for letter, recipients in letters:
+            log = {row["recipient"]: row["status"] for row in app.store.deliveries(letter.key)}
+            for subscriber in recipients:
+                status = log.get(subscriber.email, "would send")
+                click.echo(f"{subscriber.email}: {letter.subject} [{status}]")
+        click.echo(f"Dry run: {sum(len(r) for _, r in letters)} recipients; nothing sent.")
+        return
+    try:
+        report = send_letters(config, app.store, letters, app.data_dir, via=via, limit=limit)
+    except DelivererNotReady as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Sent {len(report.sent)}, failed {len(report.failed)}, already sent "
+        f"{report.already_sent}, left for the next run {report.remaining}."
+    )
+    if report.resent_after_crash:
+        click.echo(
+            f"{report.resent_after_crash} message(s) interrupted by a crash were sent "
+            "again with their original Message-ID."
+        )
+    for email, error in report.failed:
+        click.echo(f"  {email}: {error}", err=True)
+    if report.failed:
+        raise SystemExit(1)
 
 
 @cli.command()

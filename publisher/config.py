@@ -83,6 +83,7 @@ class Config:
     sources: tuple[SourceConfig, ...]
     settings: Settings = Settings()
     bulletin_sections: tuple[BulletinSection, ...] = ()
+    delivery: dict = field(default_factory=dict)  # read by the deliverers: via, rate, smtp, ...
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -160,7 +161,25 @@ class _Validator:
             sources=sources,
             settings=settings,
             bulletin_sections=self.bulletin_sections({source.id for source in sources}),
+            delivery=self.delivery(),
         )
+
+    def delivery(self) -> dict:
+        delivery = self.data.get("delivery") or {}
+        if not isinstance(delivery, dict):
+            self.fail(
+                self.data, "'delivery' must be a mapping (via, rate, smtp, notify)", key="delivery"
+            )
+        for secret in ("password", "api_key"):
+            for section in (delivery, *(v for v in delivery.values() if isinstance(v, dict))):
+                if secret in section:
+                    self.fail(
+                        section,
+                        f"put the {secret} in an environment variable, not in "
+                        "feeds.yaml (see README: Delivery)",
+                        key=secret,
+                    )
+        return dict(delivery)
 
     def bulletin_sections(self, source_ids: set[str]) -> tuple[BulletinSection, ...]:
         bulletin = self.data.get("bulletin") or _Mapping()

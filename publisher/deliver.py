@@ -13,9 +13,23 @@ from publisher.plugins import load_plugins
 DEFAULT_DELIVERER = "outbox"
 
 
+class TemporaryFailure(Exception):
+    """Worth trying again later: SMTP 4xx, a timeout, a dropped connection, HTTP 429/5xx."""
+
+
+class PermanentFailure(Exception):
+    """Will not work however often it is tried: SMTP 5xx, an invalid address."""
+
+
+class DelivererNotReady(Exception):
+    """The deliverer's settings or secrets are missing, e.g. an API key not in the environment."""
+
+
 class Deliverer(Protocol):
     def send(self, message: EmailMessage) -> str:
-        """Deliver one message; return an id for the send log (a path, a server id)."""
+        """Deliver one message; return an id for the send log (a path, a server id).
+
+        Raise ``TemporaryFailure`` or ``PermanentFailure`` when it is not delivered."""
 
     def close(self) -> None:
         """Release connections or files."""
@@ -39,5 +53,7 @@ def open_deliverer(name: str, config: Config, data_dir: Path, **options) -> Deli
     """Create the named deliverer: ``factory(config, data_dir, **options)``."""
     available = deliverers()
     if name not in available:
-        raise KeyError(f"no deliverer named '{name}' (available: {', '.join(sorted(available))})")
+        raise DelivererNotReady(
+            f"no deliverer named '{name}' (available: {', '.join(sorted(available))})"
+        )
     return available[name](config, data_dir, **options)

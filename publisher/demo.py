@@ -17,27 +17,27 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from publisher.alerts import send_pending_alerts
-from publisher.bulletins import gather, write_previews
+from publisher.bulletins import bulletin_letters, gather, write_previews
 from publisher.config import load_config
-from publisher.deliver import open_deliverer
 from publisher.fetch import fetch_sources
 from publisher.models import Notice
 from publisher.notices import (
     approve,
     draft_from_change,
     from_markdown,
-    notice_message,
+    notice_letter,
     parse_datetime,
     publish,
 )
 from publisher.outputs import build_site
 from publisher.render import Renderer
+from publisher.sending import send_letters
 from publisher.serve import serve_directory
 from publisher.sources import source_kinds
 from publisher.store import Store
+from publisher.subscribers import read_csv
 
 SAMPLES = files("publisher.sample_data")
-DEMO_RECIPIENT = "Demo DSL <dsl@school.example>"
 MARKER = ".publisher-demo"
 WTTSC_PATH = "government/publications/working-together-to-safeguard-children--2"
 OUTPUT_FOLDERS = ("data", "site", "outbox")
@@ -96,11 +96,23 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     site_dir = directory / "site"
     build_site(config, store, site_dir)
     renderer = Renderer(config)
-    outbox = open_deliverer("outbox", config, directory)
-    mi_email = Path(outbox.send(notice_message(renderer, config, notices[0], DEMO_RECIPIENT)))
-    outbox.close()
+    with as_file(SAMPLES / "subscribers.csv") as csv_file:
+        subscribers, rejected = read_csv(csv_file, config)
+    with store.transaction():
+        store.save_subscribers(subscribers)
+    echo(
+        f"Imported {len(subscribers)} subscribers (skipped {len(rejected)}: "
+        f"{'; '.join(f'line {row.line}: {row.reason}' for row in rejected)})"
+    )
+    letters = [
+        (notice_letter(renderer, config, notices[0]), store.subscribers(notices[0].audiences)),
+        *bulletin_letters(renderer, config, bulletin, store.subscribers()),
+    ]
+    report = send_letters(config, store, letters, directory)
+    echo(f"Sent MI {notices[0].number} and the bulletin: {len(report.sent)} emails to the outbox")
     previews = write_previews(renderer, config, bulletin, directory / "outbox" / "bulletin")
     store.close()
+    outbox = directory / "outbox"
 
     written = {
         "home page": site_dir / "index.html",
@@ -109,7 +121,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         "RSS": site_dir / "feeds" / "dsls.rss",
         "Atom": site_dir / "feeds" / "dsls.atom",
         "calendar": site_dir / "calendars" / "dsls.ics",
-        "MI email": mi_email,
+        "MI email": next(outbox.glob("*Jo-Patel*MI-1-24*.eml")),
         "bulletin email": previews["dsls"],
         **{f"alert email {n}": Path(alert.receipt) for n, alert in enumerate(alerts, 1)},
         "database": store.path,

@@ -119,6 +119,34 @@ MIGRATIONS: list[str] = [
     ALTER TABLE source_state ADD COLUMN quiet_flagged_at TEXT;
     ALTER TABLE source_state ADD COLUMN config_hash TEXT;
     """,
+    # 6: subscribers, the unsubscribe list, and the send log (one row per message and recipient)
+    """
+    CREATE TABLE subscribers (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        school TEXT NOT NULL DEFAULT '',
+        audiences TEXT NOT NULL DEFAULT '[]',
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE unsubscribed (
+        email TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        message_key TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        receipt TEXT,
+        updated_at TEXT NOT NULL,
+        UNIQUE (message_key, recipient)
+    );
+    """,
 ]
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from email.message import EmailMessage
 
 import yaml
 
 from publisher.config import Config
 from publisher.dates import UK
 from publisher.deadlines import add_working_days
-from publisher.messages import build_message, sender_address
 from publisher.models import Change, Notice
 from publisher.render import Renderer
+from publisher.sending import Letter, recipient_tokens
 from publisher.store import Store
 
 
@@ -108,16 +107,14 @@ def notice_context(config: Config, notice: Notice) -> dict:
     }
 
 
-def notice_message(renderer: Renderer, config: Config, notice: Notice, to: str) -> EmailMessage:
-    """The MI sheet as an email: MJML-compiled HTML with a plain-text alternative."""
-    context = notice_context(config, notice)
-    return build_message(
+def notice_letter(renderer: Renderer, config: Config, notice: Notice) -> Letter:
+    """The sheet as an email, rendered once for every recipient (see ``sending``)."""
+    context = {**notice_context(config, notice), "recipient": recipient_tokens()}
+    return Letter(
+        key=f"mi/{notice.number}",
         subject=notice.subject,
-        sender=sender_address(config.organisation),
-        to=to,
         text=renderer.render("email/mi_sheet.txt", **context),
         html=renderer.render_mjml("email/mi_sheet.mjml", **context),
-        reply_to=config.organisation.email,
     )
 
 

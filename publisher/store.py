@@ -16,6 +16,7 @@ from publisher.migrations import migrate
 from publisher.models import Change, Item, Notice, Snapshot, StoredItem
 from publisher.refs import Reference
 from publisher.robots import RobotsFile
+from publisher.subscribers import Subscriber
 
 DATABASE_NAME = "publisher.db"
 
@@ -425,6 +426,86 @@ class Store:
         """(month, content JSON), newest month first."""
         rows = self.db.execute("SELECT month, content FROM bulletins ORDER BY month DESC")
         return [(row["month"], row["content"]) for row in rows]
+
+    # Subscribers and the send log --------------------------------------------------------
+
+    def save_subscribers(self, subscribers: Iterable[Subscriber]) -> None:
+        self.db.executemany(
+            "INSERT INTO subscribers (email, name, school, audiences, added_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET name = excluded.name,"
+            " school = excluded.school, audiences = excluded.audiences",
+            [
+                (s.email, s.name, s.school, json.dumps(list(s.audiences)), to_iso(utcnow()))
+                for s in subscribers
+            ],
+        )
+
+    def subscribers(self, audiences: Iterable[str] | None = None) -> list[Subscriber]:
+        """Subscribers (in any of ``audiences``, if given), less the unsubscribed."""
+        rows = self.db.execute(
+            "SELECT * FROM subscribers WHERE email NOT IN (SELECT email FROM unsubscribed)"
+            " ORDER BY email"
+        )
+        found = [
+            Subscriber(
+                row["email"], row["name"], row["school"], tuple(json.loads(row["audiences"]))
+            )
+            for row in rows
+        ]
+        if audiences is None:
+            return found
+        wanted = set(audiences)
+        return [s for s in found if wanted & set(s.audiences)]
+
+    def remove_subscriber(self, email: str) -> bool:
+        return self.db.execute("DELETE FROM subscribers WHERE email = ?", (email,)).rowcount > 0
+
+    def unsubscribe(self, email: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO unsubscribed (email, at) VALUES (?, ?)",
+            (email, to_iso(utcnow())),
+        )
+
+    def unsubscribed(self) -> set[str]:
+        return {row["email"] for row in self.db.execute("SELECT email FROM unsubscribed")}
+
+    def plan_deliveries(
+        self, message_key: str, channel: str, recipients: Iterable[tuple[str, str]]
+    ) -> None:
+        """Record (recipient, Message-ID) pairs to send; pairs already planned are kept."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO deliveries (message_key, recipient, channel, message_id,"
+            " updated_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (message_key, email, channel, message_id, to_iso(utcnow()))
+                for email, message_id in recipients
+            ],
+        )
+
+    def deliveries(self, message_key: str, statuses: Iterable[str] | None = None) -> list[dict]:
+        clauses, params = ["message_key = ?"], [message_key]
+        if statuses:
+            statuses = list(statuses)
+            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        rows = self.db.execute(
+            f"SELECT * FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY id", params
+        )
+        return [dict(row) for row in rows]
+
+    def mark_delivery(
+        self,
+        delivery_id: int,
+        status: str,
+        error: str | None = None,
+        receipt: str | None = None,
+        attempted: bool = False,
+    ) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET status = ?, error = ?, receipt = coalesce(?, receipt),"
+            " attempts = attempts + ?, updated_at = ? WHERE id = ?",
+            (status, error, receipt, int(attempted), to_iso(utcnow()), delivery_id),
+        )
 
 
 def _stored_item(row: sqlite3.Row) -> StoredItem:

@@ -30,7 +30,7 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     assert len(feed.entries) == 11
     assert all(entry.id for entry in feed.entries)
 
-    [eml] = (tmp_path / "demo" / "outbox").glob("Demo-DSL*.eml")
+    [eml] = (tmp_path / "demo" / "outbox").glob("Jo-Patel*MI-1-24*.eml")
     assert "Published MI 1/24, MI 2/24; built the February 2024 bulletin (4 entries)" in output
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == (
@@ -38,7 +38,10 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
         "Working Together to Safeguard Children: updated statutory guidance"
     )
     assert message.get_content_type() == "multipart/alternative"
+    assert message["To"] == "Jo Patel <dsl@oak-primary.example>"
+    assert message["List-Unsubscribe"].startswith("<mailto:")
     text = message.get_body(("plain",)).get_content()
+    assert text.startswith("For Jo Patel (Oak Primary School)\n")
     assert "MI Number: 1/24\nPublication Date: 03/01/2024 10:00:00" in text
     assert "To Be Completed By: 12/01/2024" in text
     html_part = message.get_body(("html",)).get_content()
@@ -55,7 +58,8 @@ def test_demo_runs_twice_with_the_same_story(tmp_path):
     second = run_demo(tmp_path / "demo")
     assert "fetched ofcom: 3 new, 0 updated, 0 unchanged" in second
     assert "detected: major change, 4 references:" in second
-    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 2  # MI sheet, alert
+    # MI 1/24 and the bulletin for 4 subscribers each, and the alert: the same after a rerun.
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 9
     assert first.count("\n") == second.count("\n")
 
 

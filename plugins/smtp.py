@@ -1,0 +1,86 @@
+"""The ``smtp`` deliverer: an SMTP relay, one connection reused for the whole run.
+
+feeds.yaml: ``delivery: {via: smtp, smtp: {host, port, security: starttls|ssl|none,
+timeout}}``. The login comes from the environment, never from feeds.yaml:
+``PUBLISHER_SMTP_USERNAME`` and ``PUBLISHER_SMTP_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from publisher import hookimpl
+from publisher.deliver import PermanentFailure, TemporaryFailure
+
+
+@hookimpl
+def register_deliverers(register):
+    register("smtp", SmtpDeliverer)
+
+
+class SmtpDeliverer:
+    def __init__(self, config, data_dir, **options):
+        settings = {**config.delivery.get("smtp", {}), **options}
+        self.host = settings.get("host", "localhost")
+        self.security = settings.get("security", "starttls")
+        self.port = int(settings.get("port", 465 if self.security == "ssl" else 587))
+        self.timeout = float(settings.get("timeout", 30))
+        self.username = os.environ.get("PUBLISHER_SMTP_USERNAME")
+        self.password = os.environ.get("PUBLISHER_SMTP_PASSWORD")
+        self.connection: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> str:
+        try:
+            if self.connection is None:
+                self.connection = self._connect()
+            self.connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise _failure(code, reply) from None
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            raise _failure(error.smtp_code, error.smtp_error) from None
+        except smtplib.SMTPAuthenticationError as error:
+            raise PermanentFailure(f"SMTP login refused: {_text(error.smtp_error)}") from None
+        except (smtplib.SMTPException, OSError) as error:  # dropped connection, timeout
+            self._drop()
+            problem = str(error) or type(error).__name__
+            raise TemporaryFailure(f"SMTP connection problem: {problem}") from None
+        return str(message["Message-ID"])
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.connection.quit()
+            self.connection = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "ssl":
+            connection = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                connection.starttls(context=ssl.create_default_context())
+        if self.username:
+            connection.login(self.username, self.password or "")
+        return connection
+
+    def _drop(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError):
+                self.connection.close()
+        self.connection = None
+
+
+def _failure(code: int, reply) -> Exception:
+    text = f"SMTP {code} {_text(reply)}"
+    return TemporaryFailure(text) if 400 <= code < 500 else PermanentFailure(text)
+
+
+def _text(reply) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)

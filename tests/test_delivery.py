@@ -1,0 +1,279 @@
+"""Delivery: subscribers, the send log, SMTP (real aiosmtpd on 127.0.0.1), GOV.UK Notify."""
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from smtp_server import RecordingHandler, SmtpServer
+
+ORGANISATION = {
+    "name": "Testshire Council Education Safeguarding",
+    "contact": "Education Safeguarding",
+    "email": "safeguarding@testshire.example",
+}
+
+
+def subscribers_csv(path, count, audience="dsls"):
+    rows = ["email,name,school,audiences"]
+    rows += [f"dsl{n}@school{n}.example,DSL {n},School {n},{audience}" for n in range(count)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def published(project, tmp_path):
+    """A project with MI 1/24 published for DSLs and headteachers."""
+
+    def setup(delivery=None, subscribers=3):
+        project.configure(
+            [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}],
+            organisation=ORGANISATION,
+            delivery=delivery or {},
+        )
+        project.run("subscribers", "import", str(subscribers_csv(tmp_path / "s.csv", subscribers)))
+        project.run(
+            "mi",
+            "new",
+            "--title",
+            "Filtering standards",
+            "--due",
+            "7",
+            "--audience",
+            "dsls",
+            "--audience",
+            "headteachers",
+        )
+        project.run("mi", "approve", "1")
+        project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+        return project
+
+    return setup
+
+
+def smtp_delivery(server, **extra):
+    return {
+        "via": "smtp",
+        "rate": 0,
+        "retries": 2,
+        "retry_backoff": 0,
+        "unsubscribe_url": "https://www.testshire.example/unsubscribe?email={email}",
+        "smtp": {"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 5},
+        **extra,
+    }
+
+
+def test_import_reports_bad_rows_by_line_and_keeps_good_ones(project, tmp_path):
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "Email,Name,School,Audiences\n"
+        "jo@oak.example,Jo Patel,Oak Primary,dsls;headteachers\n"
+        "not-an-email,Broken,Nowhere,dsls\n"
+        "sam@oak.example,Sam,Oak Primary,Governors\n"
+        "kim@ash.example,Kim,Ash Academy,parents\n"
+        "lee@ash.example,Lee,Ash Academy,\n"
+    )
+    result = project.run("subscribers", "import", str(csv_file))
+    assert f"{csv_file} line 3: 'not-an-email' is not an email address" in result.stderr
+    assert f"{csv_file} line 5: unknown audience parents" in result.stderr
+    assert f"{csv_file} line 6: lee@ash.example has no audiences" in result.stderr
+    assert result.stdout == "Imported 2 subscribers; skipped 3.\n"
+    listed = json.loads(project.run("subscribers", "list", "--format", "json").output)
+    assert [(s["email"], s["audiences"]) for s in listed] == [
+        ("jo@oak.example", ["dsls", "headteachers"]),
+        ("sam@oak.example", ["governors"]),
+    ]
+
+    project.run("subscribers", "unsubscribe", "jo@oak.example")
+    assert "jo@oak.example" not in project.run("subscribers", "list").output
+    again = project.run("subscribers", "import", str(csv_file))
+    assert "jo@oak.example has unsubscribed (skipped)" in again.stderr
+
+
+def test_smtp_send_one_message_per_recipient_with_list_headers(published):
+    with SmtpServer(RecordingHandler()) as server:
+        project = published(smtp_delivery(server), subscribers=5)
+        result = project.run("send", "--mi", "1/24")
+        assert result.stdout.startswith("Sent 5, failed 0, already sent 0")
+        assert sorted(server.handler.recipients) == [f"dsl{n}@school{n}.example" for n in range(5)]
+        message = next(
+            m for m in server.handler.messages if m["To"].endswith("dsl3@school3.example>")
+        )
+        assert message["Subject"] == "MI 1/24 ACTION by 12/01/2024: Filtering standards"
+        assert message["From"] == f"{ORGANISATION['name']} <safeguarding@testshire.example>"
+        assert message["Reply-To"] == "safeguarding@testshire.example"
+        assert message["Message-ID"].endswith("@testshire.example>") and message["Date"]
+        assert message["List-Id"].strip() == (
+            "Testshire Council Education Safeguarding <safeguarding.testshire.example>"
+        )
+        assert message["List-Unsubscribe"] == (
+            "<mailto:safeguarding@testshire.example?subject=unsubscribe%20dsl3@school3.example>,"
+            " <https://www.testshire.example/unsubscribe?email=dsl3@school3.example>"
+        )
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message.get_content_type() == "multipart/alternative"
+        text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = message.get_body(("html",)).get_content()
+        assert text.startswith("For DSL 3 (School 3)\n")
+        assert "For DSL 3 (School 3)" in html and "mj-column" in html
+
+        again = project.run("send", "--mi", "1/24")
+        assert again.stdout.startswith("Sent 0, failed 0, already sent 5")
+        assert len(server.handler.messages) == 5
+
+
+def test_dry_run_and_limit(published):
+    with SmtpServer(RecordingHandler()) as server:
+        project = published(smtp_delivery(server), subscribers=4)
+        dry = project.run("send", "--mi", "1/24", "--dry-run").output.splitlines()
+        assert (
+            dry[0] == "dsl0@school0.example: MI 1/24 ACTION by 12/01/2024: Filtering standards "
+            "[would send]"
+        )
+        assert dry[-1] == "Dry run: 4 recipients; nothing sent."
+        assert server.handler.messages == []
+        assert project.run("send", "--mi", "1/24", "--limit", "3").stdout.startswith(
+            "Sent 3, failed 0, already sent 0, left for the next run 1."
+        )
+        assert "[sent]" in project.run("send", "--mi", "1/24", "--dry-run").output
+        assert project.run("send", "--mi", "1/24").stdout.startswith(
+            "Sent 1, failed 0, already sent 3"
+        )
+        assert len(server.handler.messages) == 4
+
+
+def test_temporary_failures_are_retried(published):
+    with SmtpServer(RecordingHandler(defer_first=True)) as server:
+        project = published(smtp_delivery(server), subscribers=3)
+        assert project.run("send", "--mi", "1/24").stdout.startswith("Sent 3, failed 0")
+        assert len(server.handler.messages) == 3
+        assert server.handler.deferred == {f"dsl{n}@school{n}.example" for n in range(3)}
+
+
+def test_permanent_failures_are_recorded_and_the_run_goes_on(published):
+    refuse = {"dsl1@school1.example": "550 5.1.1 No such user"}
+    with SmtpServer(RecordingHandler(refuse=refuse)) as server:
+        project = published(smtp_delivery(server), subscribers=3)
+        result = project.run("send", "--mi", "1/24", expect=1)
+        assert result.stdout.startswith("Sent 2, failed 1")
+        assert "dsl1@school1.example: SMTP 550 5.1.1 No such user" in result.stderr
+        assert sorted(server.handler.recipients) == ["dsl0@school0.example", "dsl2@school2.example"]
+        assert project.run("send", "--mi", "1/24").stdout.startswith(
+            "Sent 0, failed 0, already sent 2"
+        )  # a permanent failure is not retried forever
+
+
+def test_a_dropped_connection_is_reopened(published):
+    with SmtpServer(RecordingHandler(drop_first=True)) as server:
+        project = published(smtp_delivery(server), subscribers=3)
+        assert project.run("send", "--mi", "1/24").stdout.startswith("Sent 3, failed 0")
+        assert len(server.handler.messages) == 3
+
+
+def test_unsubscribed_addresses_are_never_sent_to(published):
+    with SmtpServer(RecordingHandler()) as server:
+        project = published(smtp_delivery(server), subscribers=3)
+        project.run("subscribers", "unsubscribe", "dsl2@school2.example")
+        assert project.run("send", "--mi", "1/24").stdout.startswith("Sent 2,")
+        assert "dsl2@school2.example" not in server.handler.recipients
+
+
+def test_kill_9_mid_send_then_rerun_delivers_each_message_once(published, tmp_path):
+    with SmtpServer(RecordingHandler()) as server:
+        project = published(smtp_delivery(server, rate=100), subscribers=250)
+        command = [
+            sys.executable,
+            "-m",
+            "publisher",
+            "--config",
+            str(project.config_path),
+            "--data-dir",
+            str(project.data_dir),
+            "send",
+            "--mi",
+            "1/24",
+        ]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while len(server.handler.messages) < 60 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        delivered_before = len(server.handler.messages)
+        assert 0 < delivered_before < 250
+
+        rerun = project.run("send", "--mi", "1/24")
+        counts = server.handler.count_by_recipient()
+        assert set(counts) == {f"dsl{n}@school{n}.example" for n in range(250)}
+        # At most the one message in flight at the kill can have arrived twice, and then
+        # as the same message (same Message-ID), which mail clients show once.
+        duplicates = {email: n for email, n in counts.items() if n > 1}
+        assert sum(duplicates.values()) - len(duplicates) <= 1
+        ids = {}
+        for message in server.handler.messages:
+            ids.setdefault(message["To"], set()).add(message["Message-ID"])
+        assert all(len(message_ids) == 1 for message_ids in ids.values())
+        assert "already sent" in rerun.stdout
+
+
+def test_notify_through_the_official_client(published, server, monkeypatch):
+    service_id = "26785a09-ab16-4eb0-8407-a37497a57506"
+    api_key = f"test_key-{service_id}-3d844edf-8d35-48ac-975b-e847b4f122b0"
+    monkeypatch.setenv("PUBLISHER_NOTIFY_API_KEY", api_key)
+    received = []
+
+    def notify_api(request):
+        from werkzeug import Response
+
+        received.append((dict(request.headers), request.get_json()))
+        body = {
+            "id": f"notification-{len(received)}",
+            "reference": None,
+            "content": {},
+            "uri": "",
+            "template": {},
+        }
+        return Response(json.dumps(body), status=201, content_type="application/json")
+
+    server.expect_request("/v2/notifications/email", method="POST").respond_with_handler(notify_api)
+    project = published(
+        {
+            "via": "notify",
+            "rate": 0,
+            "notify": {
+                "template_id": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+                "base_url": server.url_for("").rstrip("/"),
+            },
+        },
+        subscribers=2,
+    )
+    assert project.run("send", "--mi", "1/24").stdout.startswith("Sent 2, failed 0")
+    headers, body = received[0]
+    assert body["email_address"] == "dsl0@school0.example"
+    assert body["template_id"] == "f33517ff-2a88-4f6e-b855-c550268ce08a"
+    assert body["personalisation"]["subject"] == (
+        "MI 1/24 ACTION by 12/01/2024: Filtering standards"
+    )
+    assert body["personalisation"]["body"].startswith("For DSL 0 (School 0)\n")
+    assert body["reference"].endswith("@testshire.example>")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["iss"] == service_id
+
+    monkeypatch.delenv("PUBLISHER_NOTIFY_API_KEY")
+    result = project.run("send", "--mi", "1/24", "--via", "notify", expect=1)
+    assert "set PUBLISHER_NOTIFY_API_KEY" in result.output
+
+
+def test_secrets_in_feeds_yaml_are_refused(project):
+    project.configure(
+        [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}],
+        delivery={"via": "smtp", "smtp": {"host": "mail", "password": "hunter2"}},
+    )
+    result = project.run("sources", expect=2)
+    assert "put the password in an environment variable, not in feeds.yaml" in result.output
