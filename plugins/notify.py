@@ -9,7 +9,7 @@ environment, never from feeds.yaml: ``PUBLISHER_NOTIFY_API_KEY``. Notify sends p
 from __future__ import annotations
 
 import os
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 
 import requests
@@ -18,6 +18,7 @@ from notifications_python_client.notifications import NotificationsAPIClient
 
 from publisher import hookimpl
 from publisher.deliver import DelivererNotReady, PermanentFailure, TemporaryFailure
+from publisher.messages import plain_text
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 
@@ -42,7 +43,7 @@ class NotifyDeliverer:
             timeout=float(settings.get("timeout", 30)),
         )
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         _, address = parseaddr(str(message["To"]))
         try:
             response = self.client.send_email_notification(
@@ -50,7 +51,7 @@ class NotifyDeliverer:
                 template_id=self.template_id,
                 personalisation={
                     "subject": str(message["Subject"]),
-                    "body": message.get_body(("plain",)).get_content(),
+                    "body": plain_text(message),
                 },
                 reference=str(message["Message-ID"]),
             )

@@ -11,7 +11,7 @@ import contextlib
 import os
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.message import Message
 
 from publisher import hookimpl
 from publisher.deliver import PermanentFailure, TemporaryFailure
@@ -33,7 +33,7 @@ class SmtpDeliverer:
         self.password = os.environ.get("PUBLISHER_SMTP_PASSWORD")
         self.connection: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         try:
             if self.connection is None:
                 self.connection = self._connect()

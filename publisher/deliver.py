@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +26,7 @@ class DelivererNotReady(Exception):
 
 
 class Deliverer(Protocol):
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         """Deliver one message; return an id for the send log (a path, a server id).
 
         Raise ``TemporaryFailure`` or ``PermanentFailure`` when it is not delivered."""

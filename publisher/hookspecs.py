@@ -47,7 +47,7 @@ def register_deliverers(register):
     """Called when something is sent, to add delivery channels.
 
     Call ``register(name, factory)``; ``factory(config, data_dir, **options)`` returns an
-    object with ``send(message: email.message.EmailMessage) -> str`` (an id for the send
+    object with ``send(message: email.message.Message) -> str`` (an id for the send
     log) and ``close()``. ``outbox`` (``.eml`` files) is the default channel.
     """
 

@@ -17,7 +17,7 @@ import html
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 from publisher.config import Config
@@ -55,9 +55,7 @@ def recipient_tokens() -> dict[str, str]:
     return dict(TOKENS)
 
 
-def personalise(
-    letter: Letter, subscriber: Subscriber, config: Config, message_id: str
-) -> EmailMessage:
+def personalise(letter: Letter, subscriber: Subscriber, config: Config, message_id: str) -> Message:
     values = {
         "name": subscriber.name or "colleague",
         "at_school": f" ({subscriber.school})" if subscriber.school else "",
