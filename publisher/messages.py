@@ -14,7 +14,6 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 
-
 # Fold only past SMTP's hard limit: List-Unsubscribe and friends stay on one line.
 UNFOLDED = policy.compat32.clone(max_line_length=998)
 
