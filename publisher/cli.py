@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -52,6 +54,7 @@ from publisher.outputs import build_site
 from publisher.plugins import load_plugins, plugin_summaries
 from publisher.render import Renderer
 from publisher.sending import send_letters
+from publisher.serve import serve_directory
 from publisher.sources import SourceKind, source_kinds
 from publisher.store import Store
 from publisher.subscribers import read_csv
@@ -829,6 +832,26 @@ def plugins(output_format: str) -> None:
         return
     for summary in summaries:
         click.echo(f"{summary['name']}: {', '.join(summary['hooks'])}")
+
+
+@cli.command()
+@click.option("--port", default=8000, show_default=True)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The built site [default: site/ beside the config].",
+)
+@pass_app
+def preview(app: App, port: int, directory: Path | None) -> None:
+    """Serve the built site on http://127.0.0.1:PORT/ until Ctrl-C."""
+    directory = directory or app.config_path.resolve().parent / "site"
+    if not (directory / "index.html").exists():
+        raise click.ClickException(f"no site in {directory} (run: publisher build)")
+    with serve_directory(directory, port=port) as url:
+        click.echo(f"Serving {directory} at {url} (Ctrl-C to stop)")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 @cli.command()

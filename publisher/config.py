@@ -85,12 +85,6 @@ class Config:
     bulletin_sections: tuple[BulletinSection, ...] = ()
     delivery: dict = field(default_factory=dict)  # read by the deliverers: via, rate, smtp, ...
 
-    def source(self, source_id: str) -> SourceConfig:
-        for source in self.sources:
-            if source.id == source_id:
-                return source
-        raise KeyError(source_id)
-
 
 class _Mapping(dict):
     """A YAML mapping that remembers its own line and the line of each key."""

@@ -10,8 +10,6 @@ from typing import Protocol
 from publisher.config import Config
 from publisher.plugins import load_plugins
 
-DEFAULT_DELIVERER = "outbox"
-
 
 class TemporaryFailure(Exception):
     """Worth trying again later: SMTP 4xx, a timeout, a dropped connection, HTTP 429/5xx."""

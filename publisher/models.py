@@ -153,10 +153,6 @@ class Change:
         """Identifies the change itself, so the same change is never recorded twice."""
         return digest(self.source_id, self.key, self.kind, self.changed_at, self.note, self.details)
 
-    @property
-    def alertable(self) -> bool:
-        return self.kind != "minor"
-
 
 @dataclass(frozen=True)
 class Notice:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import html
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -108,7 +108,6 @@ def send_letters(
     data_dir: Path,
     via: str | None = None,
     limit: int | None = None,
-    echo: Callable[[str], None] | None = None,
 ) -> SendReport:
     """Send each letter to its recipients through the send log (see module docstring)."""
     via = via or config.delivery.get("via", "outbox")
@@ -141,18 +140,9 @@ def send_letters(
                     report.resent_after_crash += 1
                 message = personalise(letter, by_email[row["recipient"]], config, row["message_id"])
                 _deliver(store, deliverer, row, message, pace, retries, backoff, report)
-                if echo:
-                    echo(f"  {row['recipient']}: {report_status(report, row['recipient'])}")
     finally:
         deliverer.close()
     return report
-
-
-def report_status(report: SendReport, email: str) -> str:
-    for failed_email, error in report.failed:
-        if failed_email == email:
-            return f"FAILED: {error}"
-    return "sent"
 
 
 def _deliver(store, deliverer, row, message, pace, retries, backoff, report) -> None:

@@ -205,14 +205,10 @@ class Store:
         self, source_id: str | None = None, since: datetime | None = None, limit: int | None = None
     ) -> list[StoredItem]:
         """Items newest first (by published date, else first seen)."""
-        clauses, params = [], []
-        if source_id:
-            clauses.append("source_id = ?")
-            params.append(source_id)
-        if since:
-            clauses.append("coalesce(published, first_seen) >= ?")
-            params.append(to_iso(since))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(
+            ("source_id = ?", source_id),
+            ("coalesce(published, first_seen) >= ?", to_iso(since)),
+        )
         sql = f"SELECT * FROM items {where} ORDER BY coalesce(published, first_seen) DESC, id DESC"
         if limit:
             sql += " LIMIT ?"
@@ -244,11 +240,6 @@ class Store:
             (source_id, snapshot.key, snapshot.to_json(), state_hash, to_iso(utcnow())),
         )
         return True
-
-    def version_count(self, source_id: str, key: str) -> int:
-        return self.db.execute(
-            "SELECT count(*) FROM versions WHERE source_id = ? AND key = ?", (source_id, key)
-        ).fetchone()[0]
 
     def save_changes(self, changes: Iterable[Change]) -> list[Change]:
         """Record changes not seen before (by fingerprint); returns those recorded."""
@@ -286,20 +277,15 @@ class Store:
         kinds: Iterable[str] | None = None,
     ) -> list[Change]:
         """Detected changes, oldest first."""
-        clauses, params = [], []
-        if source_id:
-            clauses.append("source_id = ?")
-            params.append(source_id)
-        if since:
-            clauses.append("detected_at >= ?")
-            params.append(to_iso(since))
-        if statutory:
-            clauses.append("statutory = 1")
-        if kinds:
-            kinds = list(kinds)
-            clauses.append(f"kind IN ({', '.join('?' * len(kinds))})")
-            params.extend(kinds)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(
+            ("source_id = ?", source_id),
+            ("detected_at >= ?", to_iso(since)),
+            ("statutory = ?", 1 if statutory else None),
+            (
+                "kind IN (SELECT value FROM json_each(?))",
+                json.dumps(list(kinds)) if kinds else None,
+            ),
+        )
         rows = self.db.execute(f"SELECT * FROM changes {where} ORDER BY id", params)
         return [_change(row) for row in rows]
 
@@ -395,17 +381,11 @@ class Store:
         published_before: datetime | None = None,
     ) -> list[Notice]:
         """Sheets, published ones first in publication order, then the rest by id."""
-        clauses, params = [], []
-        if status:
-            clauses.append("status = ?")
-            params.append(status)
-        if published_from:
-            clauses.append("published_at >= ?")
-            params.append(to_iso(published_from))
-        if published_before:
-            clauses.append("published_at < ?")
-            params.append(to_iso(published_before))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(
+            ("status = ?", status),
+            ("published_at >= ?", to_iso(published_from)),
+            ("published_at < ?", to_iso(published_before)),
+        )
         rows = self.db.execute(
             f"SELECT * FROM notices {where} ORDER BY published_at IS NULL, published_at, id",
             params,
@@ -483,14 +463,14 @@ class Store:
         )
 
     def deliveries(self, message_key: str, statuses: Iterable[str] | None = None) -> list[dict]:
-        clauses, params = ["message_key = ?"], [message_key]
-        if statuses:
-            statuses = list(statuses)
-            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        rows = self.db.execute(
-            f"SELECT * FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY id", params
+        where, params = _where(
+            ("message_key = ?", message_key),
+            (
+                "status IN (SELECT value FROM json_each(?))",
+                json.dumps(list(statuses)) if statuses else None,
+            ),
         )
+        rows = self.db.execute(f"SELECT * FROM deliveries {where} ORDER BY id", params)
         return [dict(row) for row in rows]
 
     def mark_delivery(
@@ -506,6 +486,13 @@ class Store:
             " attempts = attempts + ?, updated_at = ? WHERE id = ?",
             (status, error, receipt, int(attempted), to_iso(utcnow()), delivery_id),
         )
+
+
+def _where(*conditions: tuple[str, object]) -> tuple[str, list]:
+    """'WHERE a AND b' and its parameters, from (clause, value) pairs; None values are left out."""
+    chosen = [(clause, value) for clause, value in conditions if value is not None]
+    where = f"WHERE {' AND '.join(clause for clause, _ in chosen)}" if chosen else ""
+    return where, [value for _, value in chosen]
 
 
 def _stored_item(row: sqlite3.Row) -> StoredItem:

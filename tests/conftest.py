@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,19 @@ class Project:
         config = {**BASE_CONFIG, **overrides, "settings": settings, "sources": sources}
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         return self.config_path
+
+    def argv(self, *args: str) -> list[str]:
+        """The command line that runs ``publisher`` on this project in a new process."""
+        return [
+            sys.executable,
+            "-m",
+            "publisher",
+            "--config",
+            str(self.config_path),
+            "--data-dir",
+            str(self.data_dir),
+            *args,
+        ]
 
     def run(self, *args: str, expect: int | None = 0):
         result = CliRunner().invoke(

@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -186,18 +185,7 @@ def test_unsubscribed_addresses_are_never_sent_to(published):
 def test_kill_9_mid_send_then_rerun_delivers_each_message_once(published, tmp_path):
     with SmtpServer(RecordingHandler()) as server:
         project = published(smtp_delivery(server, rate=100), subscribers=250)
-        command = [
-            sys.executable,
-            "-m",
-            "publisher",
-            "--config",
-            str(project.config_path),
-            "--data-dir",
-            str(project.data_dir),
-            "send",
-            "--mi",
-            "1/24",
-        ]
+        command = project.argv("send", "--mi", "1/24")
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while len(server.handler.messages) < 60 and time.monotonic() < deadline:

@@ -7,7 +7,6 @@ import signal
 import socketserver
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import tracemalloc
@@ -243,16 +242,7 @@ def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
         [feed(f"s{n}", server.url_for(f"/{n}.rss")) for n in range(12)],
         settings={"workers": 2, "timeout": 5},
     )
-    command = [
-        sys.executable,
-        "-m",
-        "publisher",
-        "--config",
-        str(project.config_path),
-        "--data-dir",
-        str(project.data_dir),
-        "fetch",
-    ]
+    command = project.argv("fetch")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     database = project.data_dir / "publisher.db"
     deadline = time.monotonic() + 10

@@ -223,3 +223,8 @@ def test_templates_in_the_configured_folder_override_built_in_ones(project, regi
     assert project.run("mi", "show", "1").output == (
         "Our own layout: Custom (via prepare_context for email/mi_sheet.txt)\n"
     )
+
+
+def test_preview_needs_a_built_site(project):
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    assert "no site in" in project.run("preview", expect=1).output
