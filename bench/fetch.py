@@ -43,6 +43,11 @@ def feed_body(name: str) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - the stdlib's name
         time.sleep(LATENCY)
+        if self.path == "/robots.txt":  # like most sites: none
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         etag = f'"{self.path}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
@@ -79,13 +84,13 @@ def start_hosts() -> tuple[list[int], Connection, multiprocessing.Process]:
     return ours.recv(), ours, process
 
 
-def lower_bound(per_host: int, host_delay: float) -> float:
-    """Hosts run in parallel; within a host, requests start at least host_delay apart
+def lower_bound(per_host: int, host_delay: float, requests: int) -> float:
+    """Hosts run in parallel; within a host, ``requests`` start at least host_delay apart
     and at most per_host run at once, each taking LATENCY."""
     starts = [0.0] * per_host  # when each of the host's slots is next free
     next_start = 0.0
     finish = 0.0
-    for _ in range(SOURCES_PER_HOST):
+    for _ in range(requests):
         slot = min(range(per_host), key=lambda index: starts[index])
         start = max(starts[slot], next_start)
         next_start = start + host_delay
@@ -125,12 +130,16 @@ def run(per_host: int, host_delay: float, ports: list[int]) -> None:
         kinds = source_kinds()
         config = load_config(config_path, kinds)
         store = Store(Path(folder) / "data")
-        bound = lower_bound(per_host, host_delay)
+        # A cold run also reads each host's robots.txt first (then kept for a day).
+        bounds = {
+            "cold": lower_bound(per_host, host_delay, SOURCES_PER_HOST + 1),
+            "warm": lower_bound(per_host, host_delay, SOURCES_PER_HOST),
+        }
         print(
             f"\n{len(sources)} sources on {HOSTS} hosts, {LATENCY * 1000:.0f} ms per answer, "
             f"per_host={per_host}, host_delay={host_delay}s, workers={workers}"
         )
-        for label in ("cold", "warm"):
+        for label, bound in bounds.items():
             started, cpu = time.perf_counter(), time.process_time()
             reports = fetch_sources(config, store, kinds)
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
