@@ -266,3 +266,18 @@ def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
 def _count(database, table):
     with sqlite3.connect(database, timeout=5) as db:
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_gzip_bodies_are_decoded(server, project):
+    import gzip
+
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers.get("Accept-Encoding", ""))
+        return Response(gzip.compress(FEED), content_type=RSS, headers={"Content-Encoding": "gzip"})
+
+    server.expect_request("/zipped.rss").respond_with_handler(handler)
+    project.configure([feed("zipped", server.url_for("/zipped.rss"))])
+    assert project.run("fetch").output.startswith("zipped  3 new")
+    assert "gzip" in seen[0]
