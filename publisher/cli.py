@@ -764,10 +764,11 @@ def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
 @click.option("--via", help="Deliverer (default: delivery.via in feeds.yaml, else outbox).")
 @pass_app
 def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) -> None:
-    """Send an MI sheet, a bulletin or pending alerts, each message exactly once.
+    """Send an MI sheet, a bulletin or pending alerts through the send log.
 
-    Every message and recipient is recorded in the send log: run it again after an
-    interruption and only what was not sent goes out.
+    Every message and recipient is recorded: run it again after an interruption and only
+    what was not sent goes out (a message in flight at a crash goes again with the same
+    Message-ID). Exits 1 if any message failed permanently.
     """
     if sum(map(bool, (mi_reference, month, alerts))) != 1:
         raise click.UsageError("give one of --mi NUMBER, --bulletin MONTH or --alerts")
