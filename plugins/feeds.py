@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 
 from publisher import hookimpl
-from publisher.bulletins import Bulletin, month_bounds
+from publisher.bulletins import Bulletin, canonical_url, month_bounds
 from publisher.dates import UK
 from publisher.outputs import Output, SiteBuild
 from publisher.render import markdown_to_html
@@ -51,8 +51,12 @@ def latest_items_feed(site: SiteBuild) -> FeedGenerator:
         f"The latest from the sources {config.organisation.name} watches",
     )
     titles = {source.id: source.title for source in config.sources}
-    # feedgen puts the first-added entry last: add oldest first.
-    for item in reversed(site.store.items(limit=FEED_LENGTH)):
+    # The same story from several sources once (newest copy), then oldest first:
+    # feedgen puts the first-added entry last.
+    items = {}
+    for item in site.store.items(limit=FEED_LENGTH):
+        items.setdefault(canonical_url(item.url) if item.url else item.key, item)
+    for item in reversed(list(items.values())):
         entry = feed.add_entry()
         entry.id(f"{_tag(site)}:item/{item.source_id}/{item.key}")
         entry.guid(f"{_tag(site)}:item/{item.source_id}/{item.key}", permalink=False)
