@@ -676,6 +676,40 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
         click.echo(f"  for {config.audiences[audience]}: {entries} entries, {path}")
 
 
+@bulletin.command(name="show")
+@click.option("--month", required=True, help="The month, e.g. 2024-02.")
+@click.option("--audience", help="Only what this audience (id) gets.")
+@format_option
+@pass_app
+def bulletin_show(app: App, month: str, audience: str | None, output_format: str) -> None:
+    """Show a stored bulletin, as its plain-text email or as JSON."""
+    stored = dict(app.store.bulletins())
+    if month not in stored:
+        raise click.ClickException(
+            f"no bulletin for {month} (run: publisher bulletin build --month {month})"
+        )
+    built = Bulletin.from_json(stored[month])
+    if audience:
+        if audience not in app.config.audiences:
+            raise click.BadParameter(f"unknown audience {audience}", param_hint="--audience")
+        built = built.for_audience(audience)
+    if output_format == "json":
+        click.echo(json.dumps(json.loads(built.to_json()), indent=2))
+        return
+    click.echo(
+        Renderer(app.config).render(
+            "email/bulletin.txt",
+            bulletin=built,
+            organisation=app.config.organisation,
+            audience_name=app.config.audiences.get(audience, "everyone")
+            if audience
+            else "everyone",
+            site_url=app.config.settings.site_url,
+        ),
+        nl=False,
+    )
+
+
 @bulletin.command(name="list")
 @format_option
 @pass_app

@@ -169,3 +169,28 @@ def test_canonical_urls_ignore_tracking_and_trailing_slashes():
     assert canonical_url("https://www.Regulator.example/news/a/?utm_source=rss&id=3") == (
         canonical_url("http://regulator.example/news/a?id=3")
     )
+
+
+def test_show_prints_an_audience_edition(february):
+    february.run("bulletin", "build", "--month", "2024-02")
+    text = february.run(
+        "bulletin", "show", "--month", "2024-02", "--audience", "early-years"
+    ).output
+    assert text.startswith(
+        "Testshire Council Education Safeguarding: safeguarding bulletin, "
+        "February 2024\nFor: Early years providers\n"
+    )
+    assert "EARLY YEARS" in text and "ONLINE SAFETY" not in text
+    everything = json.loads(
+        february.run("bulletin", "show", "--month", "2024-02", "--format", "json").output
+    )
+    assert [section["title"] for section in everything["sections"]] == [
+        "Statutory updates",
+        "MI sheets",
+        "Online safety",
+        "Early years",
+    ]
+    assert (
+        "no bulletin for 2023-01"
+        in february.run("bulletin", "show", "--month", "2023-01", expect=1).output
+    )
