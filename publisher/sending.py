@@ -6,8 +6,9 @@ Message-ID derived from both, marked ``sending`` before it goes and ``sent`` the
 server accepts it. A rerun after a crash sends what is still ``pending``; a row left at
 ``sending`` (the process died while that one message was in flight) is sent again with the
 same Message-ID, so the one ambiguous message can at worst arrive twice as the same
-message, which mail clients show once. Temporary failures are retried with backoff;
-permanent ones are recorded and the run goes on.
+message, which mail clients show once. Temporary failures are retried with backoff, and
+if they outlast the retries stay pending for the next run; permanent ones are recorded as
+failed and the run goes on.
 """
 
 from __future__ import annotations
@@ -156,16 +157,17 @@ def _deliver(store, deliverer, row, message, pace, retries, backoff, report) -> 
             if attempt < retries:
                 time.sleep(backoff * 2**attempt)
                 continue
-            reason = f"gave up after {attempt + 1} tries: {error}"
+            # Still temporary: left pending, so the next run tries again.
+            status, reason = "pending", f"{error} ({attempt + 1} tries; the next run tries again)"
         except PermanentFailure as error:
-            reason = str(error)
+            status, reason = "failed", str(error)
         else:
             with store.transaction():
                 store.mark_delivery(row["id"], "sent", receipt=receipt)
             report.sent.append(row["recipient"])
             return
         with store.transaction():
-            store.mark_delivery(row["id"], "failed", error=reason)
+            store.mark_delivery(row["id"], status, error=reason)
         report.failed.append((row["recipient"], reason))
         return
 

@@ -23,7 +23,7 @@ class RecordingHandler:
     first connection in the middle of a transaction."""
 
     def __init__(self, refuse=None, defer_first=False, drop_first=False):
-        self.refuse = refuse or {}
+        self.refuse = refuse or {}  # recipient -> reply; change it between runs
         self.defer_first = defer_first
         self.drop_first = drop_first
         self.deferred: set[str] = set()

@@ -167,6 +167,20 @@ def test_permanent_failures_are_recorded_and_the_run_goes_on(published):
         )  # a permanent failure is not retried forever
 
 
+def test_a_lasting_temporary_failure_is_tried_again_next_run(published):
+    handler = RecordingHandler(refuse={"dsl1@school1.example": "452 4.2.2 Mailbox full"})
+    with SmtpServer(handler) as server:
+        project = published(smtp_delivery(server), subscribers=3)
+        result = project.run("send", "--mi", "1/24", expect=1)
+        assert result.stdout.startswith("Sent 2, failed 1")
+        assert "SMTP 452 4.2.2 Mailbox full (3 tries; the next run tries again)" in result.stderr
+        handler.refuse.clear()  # the mailbox has room again
+        assert project.run("send", "--mi", "1/24").stdout.startswith(
+            "Sent 1, failed 0, already sent 2"
+        )
+        assert sorted(handler.recipients) == [f"dsl{n}@school{n}.example" for n in range(3)]
+
+
 def test_a_dropped_connection_is_reopened(published):
     with SmtpServer(RecordingHandler(drop_first=True)) as server:
         project = published(smtp_delivery(server), subscribers=3)
