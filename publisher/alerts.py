@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.config import Config
-from publisher.deliver import open_deliverer
+from publisher.deliver import PermanentFailure, TemporaryFailure, open_deliverer
 from publisher.messages import build_message, new_message_id, sender_address
 from publisher.models import Change
 from publisher.render import Renderer
@@ -24,6 +24,7 @@ class SentAlert:
     changes: tuple[Change, ...]
     receipt: str  # what the deliverer returned: a path, a server id
     text: str
+    error: str | None = None  # not delivered: why (the next run tries again)
 
 
 def alert_subject(changes: list[Change]) -> str:
@@ -34,7 +35,10 @@ def alert_subject(changes: list[Change]) -> str:
 
 
 def send_pending_alerts(config: Config, store: Store, data_dir: Path) -> list[SentAlert]:
-    """Send every alertable change not yet alerted: interrupted alerts first, then new ones."""
+    """Send every alertable change not yet alerted: interrupted alerts first, then new ones.
+
+    An alert the deliverer could not send comes back with its ``error`` and stays pending.
+    """
     groups: dict[str | None, list[Change]] = defaultdict(list)
     for change, message_id in store.pending_alerts():
         groups[message_id].append(change)
@@ -62,7 +66,12 @@ def send_pending_alerts(config: Config, store: Store, data_dir: Path) -> list[Se
             ids = [change.id for change in changes]
             with store.transaction():
                 store.claim_alert(ids, message_id)
-            receipt = deliverer.send(message)
+            try:
+                receipt = deliverer.send(message)
+            except (TemporaryFailure, PermanentFailure) as error:
+                # Left claimed and unsent: the next run sends it, with the same Message-ID.
+                sent.append(SentAlert(tuple(changes), "", text, error=str(error)))
+                continue
             with store.transaction():
                 store.mark_alerted(ids)
             sent.append(SentAlert(tuple(changes), receipt, text))

@@ -333,12 +333,17 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
         click.echo(json.dumps([change_json(change) for change in changes], indent=2))
     else:
         for alert in alerts:
-            click.echo(alert.text.rstrip() + f"\n\nAlert sent: {alert.receipt}\n")
+            outcome = f"NOT SENT ({alert.error})" if alert.error else f"sent: {alert.receipt}"
+            click.echo(alert.text.rstrip() + f"\n\nAlert {outcome}\n")
         for draft in drafts:
             click.echo(
                 f"Drafted MI sheet #{draft.id}: {draft.title} (publisher mi edit {draft.id})"
             )
-    if exit_code and changes:
+    for alert in alerts:
+        if alert.error:
+            click.echo(f"publisher check: alert not sent, the next run tries again: "
+                       f"{alert.error}", err=True)
+    if (exit_code and changes) or any(alert.error for alert in alerts):
         raise SystemExit(1)
 
 
@@ -812,7 +817,12 @@ def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) 
             sent = send_pending_alerts(config, app.store, app.data_dir)
         except DelivererNotReady as error:
             raise click.ClickException(str(error)) from None
-        click.echo(f"Sent {len(sent)} alert(s).")
+        failed = [alert for alert in sent if alert.error]
+        click.echo(f"Sent {len(sent) - len(failed)} alert(s).")
+        for alert in failed:
+            click.echo(f"  not sent, the next run tries again: {alert.error}", err=True)
+        if failed:
+            raise SystemExit(1)
         return
     renderer = Renderer(config)
     if mi_reference:

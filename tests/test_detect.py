@@ -247,3 +247,30 @@ def test_draft_mi_sheets_from_statutory_changes(govuk, project):
     [change] = changes(project)
     again = project.run("mi", "new", "--from-change", str(change["id"]))
     assert again.output.startswith("Created draft #2: Working together to safeguard children")
+
+
+def test_an_alert_the_mail_server_refuses_is_sent_by_the_next_run(govuk, project):
+    from smtp_server import RecordingHandler, SmtpServer
+
+    handler = RecordingHandler(refuse={"safeguarding@testshire.example": "554 5.7.1 Blocked"})
+    with SmtpServer(handler) as smtp:
+        project.configure(
+            [{"id": "wttsc", "kind": "govuk", "url": WTTSC}],
+            settings={"govuk_base_url": govuk.server.url_for("").rstrip("/"), "alerts_via": "smtp"},
+            delivery={"smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none"}},
+        )
+        govuk.publish("wttsc-v1.json")
+        check(project)
+        govuk.publish("wttsc-v2.json")
+        refused = check(project, expect=1)
+        assert "Alert NOT SENT (SMTP 554 5.7.1 Blocked)" in refused.stdout
+        assert "alert not sent, the next run tries again" in refused.stderr
+        handler.refuse.clear()
+        sent = check(project)
+        assert "STATUTORY MAJOR CHANGE" in sent.stdout and "Alert sent: <" in sent.stdout
+        [message] = handler.messages
+        assert (
+            message["Subject"]
+            == "Statutory guidance changed: Working together to safeguard children"
+        )
+        assert check(project).stdout == ""
