@@ -281,3 +281,45 @@ def test_gzip_bodies_are_decoded(server, project):
     project.configure([feed("zipped", server.url_for("/zipped.rss"))])
     assert project.run("fetch").output.startswith("zipped  3 new")
     assert "gzip" in seen[0]
+
+
+def test_kill_9_during_check_then_rerun_alerts_once(server, project):
+    wttsc = "/government/publications/working-together-to-safeguard-children--2"
+    content = {"body": fixture_bytes("govuk/wttsc-v1.json")}
+    server.expect_request(f"/api/content{wttsc}").respond_with_handler(
+        lambda request: Response(content["body"], content_type="application/json")
+    )
+
+    def slow(request):
+        time.sleep(0.4)
+        return Response(
+            FEED.replace(b"news.example", request.path.strip("/").encode()), content_type=RSS
+        )
+
+    for number in range(10):
+        server.expect_request(f"/{number}.rss").respond_with_handler(slow)
+    project.configure(
+        [
+            {"id": "wttsc", "kind": "govuk", "url": wttsc},
+            *(feed(f"s{n}", server.url_for(f"/{n}.rss")) for n in range(10)),
+        ],
+        settings={"govuk_base_url": server.url_for("").rstrip("/"), "workers": 2, "timeout": 5},
+    )
+    project.run("check")  # the baseline
+    content["body"] = fixture_bytes("govuk/wttsc-v2.json")
+    database = project.data_dir / "publisher.db"
+    process = subprocess.Popen(
+        project.argv("check"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(0.6)  # in the middle of the slow feeds
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    project.run("check")
+    assert project.run("check").stdout == ""
+    # Whether or not the killed run got as far as alerting: one change, one alert, all items.
+    assert len(list((project.data_dir / "outbox").glob("*.eml"))) == 1
+    assert _count(database, "changes") == 1
+    assert _count(database, "items") == 31
