@@ -49,7 +49,12 @@ _SPACES = re.compile(r"\s+")
 @hookimpl
 def register_sources(register):
     register(
-        SourceKind("listing", fetch_listing, "an HTML news listing: each article link an item")
+        SourceKind(
+            "listing",
+            fetch_listing,
+            "an HTML news listing: each article link an item",
+            uses_known_keys=True,  # fetch_articles reads only articles not yet stored
+        )
     )
 
 

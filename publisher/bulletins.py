@@ -278,19 +278,23 @@ def _item_entry(item: StoredItem, sources: dict) -> Entry:
     )
 
 
+def bulletin_context(config: Config, edition: Bulletin, audience_name: str) -> dict:
+    """What the bulletin templates need, for one edition."""
+    return {
+        "bulletin": edition,
+        "organisation": config.organisation,
+        "audience_name": audience_name,
+        "site_url": config.settings.site_url,
+    }
+
+
 def bulletin_letter(
     renderer, config: Config, bulletin: Bulletin, audiences: tuple[str, ...]
 ) -> Letter:
     """The edition for ``audiences`` as an email, rendered once for all its recipients."""
     edition = bulletin.for_audience(*audiences)
     names = ", ".join(config.audiences.get(audience, audience) for audience in audiences)
-    context = {
-        "bulletin": edition,
-        "organisation": config.organisation,
-        "audience_name": names,
-        "site_url": config.settings.site_url,
-        "recipient": recipient_tokens(),
-    }
+    context = {**bulletin_context(config, edition, names), "recipient": recipient_tokens()}
     return Letter(
         key=f"bulletin/{bulletin.month}",
         subject=f"{edition.title} ({names})",

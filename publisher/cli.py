@@ -18,10 +18,11 @@ import click
 from filelock import FileLock, Timeout
 
 from publisher import __version__
-from publisher.alerts import send_pending_alerts
+from publisher.alerts import SentAlert, send_pending_alerts
 from publisher.bulletins import (
     Bulletin,
     BulletinError,
+    bulletin_context,
     bulletin_letters,
     gather,
     read_editorial,
@@ -38,6 +39,7 @@ from publisher.models import Change, Notice
 from publisher.notices import (
     NoticeError,
     approve,
+    check_editable,
     delete,
     draft_from_change,
     edit,
@@ -90,6 +92,10 @@ class App:
     @cached_property
     def store(self) -> Store:
         return Store(self.data_dir)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.config_path.resolve().parent / "site"
 
 
 pass_app = click.make_pass_decorator(App)
@@ -315,9 +321,7 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
     try:
         reports = fetch_sources(config, app.store, app.kinds)
         _report_health(app, reports)
-        alerts = send_pending_alerts(config, app.store, app.data_dir)
-    except DelivererNotReady as error:
-        raise click.ClickException(f"alerts not sent: {error}") from None
+        alerts = _send_alerts(app)
     finally:
         lock.release()
     changes = [change for alert in alerts for change in alert.changes]
@@ -339,49 +343,59 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
             click.echo(
                 f"Drafted MI sheet #{draft.id}: {draft.title} (publisher mi edit {draft.id})"
             )
-    for alert in alerts:
-        if alert.error:
-            click.echo(f"publisher check: alert not sent, the next run tries again: "
-                       f"{alert.error}", err=True)
     if (exit_code and changes) or any(alert.error for alert in alerts):
         raise SystemExit(1)
 
 
+def _send_alerts(app: App) -> list[SentAlert]:
+    """Send pending alerts; say on stderr which could not go (the next run tries again)."""
+    try:
+        alerts = send_pending_alerts(app.config, app.store, app.data_dir)
+    except DelivererNotReady as error:
+        raise click.ClickException(f"alerts not sent: {error}") from None
+    for alert in alerts:
+        if alert.error:
+            click.echo(
+                f"publisher: alert not sent, the next run tries again: {alert.error}", err=True
+            )
+    return alerts
+
+
 def _report_health(app: App, reports: list[SourceReport]) -> None:
-    """On stderr, once each: a source starts failing, has failed for long, works again."""
-    flag_after = app.config.settings.flag_after_failures
+    """On stderr, once each: a source starts failing, has failed for long, works again,
+    or has produced nothing new for too long."""
+    settings = app.config.settings
+    states = app.store.source_states()
+    quiet_changed = {}
     for report in reports:
         name = f"publisher check: source '{report.source_id}'"
+        state = states.get(report.source_id, {})
         if report.status == "failed" and report.failures == 1:
             click.echo(f"{name} failed: {report.error}", err=True)
-        elif report.status == "failed" and report.failures == flag_after:
-            since = app.store.source_state(report.source_id)["failing_since"]
+        elif report.status == "failed" and report.failures == settings.flag_after_failures:
             click.echo(
-                f"{name} has failed {report.failures} runs in a row (since {since}): "
-                f"{report.error}",
+                f"{name} has failed {report.failures} runs in a row "
+                f"(since {state['failing_since']}): {report.error}",
                 err=True,
             )
         elif report.status != "failed" and report.failures_before:
             click.echo(f"{name} works again after {report.failures_before} failed runs", err=True)
-        if report.status != "failed":
-            _report_quiet(app, report, name)
-
-
-def _report_quiet(app: App, report: SourceReport, name: str) -> None:
-    """Flag, once, a source that works but has produced nothing new for too long."""
-    state = app.store.source_state(report.source_id)
-    last_new = from_iso(state.get("last_new_item"))
-    quiet_for = (utcnow() - last_new).days if last_new else 0
-    is_quiet = quiet_for >= app.config.settings.flag_quiet_days
-    if is_quiet and not state.get("quiet_flagged_at"):
-        click.echo(
-            f"{name} has produced nothing new for {quiet_for} days "
-            f"(last new item {last_new:%d/%m/%Y}): is it still the right address?",
-            err=True,
-        )
-    if is_quiet != bool(state.get("quiet_flagged_at")):
-        with app.store.transaction():
-            app.store.mark_quiet_flagged(report.source_id, is_quiet)
+        if report.status == "failed":
+            continue
+        last_new = from_iso(state.get("last_new_item"))
+        quiet_for = (utcnow() - last_new).days if last_new else 0
+        is_quiet = quiet_for >= settings.flag_quiet_days
+        if is_quiet and not state.get("quiet_flagged_at"):
+            click.echo(
+                f"{name} has produced nothing new for {quiet_for} days "
+                f"(last new item {last_new:%d/%m/%Y}): is it still the right address?",
+                err=True,
+            )
+        if is_quiet != bool(state.get("quiet_flagged_at")):
+            quiet_changed[report.source_id] = is_quiet
+    with app.store.transaction():
+        for source_id, is_quiet in quiet_changed.items():
+            app.store.mark_quiet_flagged(source_id, is_quiet)
 
 
 @cli.command()
@@ -458,7 +472,7 @@ def _since(text: str | None) -> datetime | None:
 @pass_app
 def build(app: App, output: Path | None) -> None:
     """Build the static site and feeds from what is stored."""
-    directory = output or app.config_path.resolve().parent / "site"
+    directory = output or app.site_dir
     written = build_site(app.config, app.store, directory)
     for name, paths in written.items():
         click.echo(f"{name}: {len(paths)} files")
@@ -492,7 +506,7 @@ def mi_new(app: App, title, change_id, notice_type, due, audiences, contact, bod
     config = app.config
     draft = Notice(type="Action", title=title or "", contact=config.organisation.contact)
     if change_id is not None:
-        change = next((c for c in app.store.changes() if c.id == change_id), None)
+        change = app.store.change(change_id)
         if change is None:
             raise click.BadParameter(f"no change with id {change_id}", param_hint="--from-change")
         draft = draft_from_change(config, change)
@@ -574,12 +588,14 @@ def mi_show(app: App, reference: str, output_format: str) -> None:
 def mi_edit(app: App, reference: str, source) -> None:
     """Edit a draft: its fields (YAML front matter) and markdown body."""
     notice = _mi_call(find, app.store, reference)
+    _mi_call(check_editable, notice)
     text = source.read() if source else click.edit(to_markdown(notice), extension=".md")
     if text is None:
         click.echo("No changes.")
         return
-    _check_notice_fields(app.config, _mi_call(from_markdown, text, notice))
-    edited = _mi_call(edit, app.store, notice, text)
+    edited = _mi_call(from_markdown, text, notice)
+    _check_notice_fields(app.config, edited)
+    edited = _mi_call(edit, app.store, notice, edited)
     click.echo(f"Saved draft #{edited.id}: {edited.title}")
 
 
@@ -688,12 +704,7 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
 @pass_app
 def bulletin_show(app: App, month: str, audience: str | None, output_format: str) -> None:
     """Show a stored bulletin, as its plain-text email or as JSON."""
-    stored = dict(app.store.bulletins())
-    if month not in stored:
-        raise click.ClickException(
-            f"no bulletin for {month} (run: publisher bulletin build --month {month})"
-        )
-    built = Bulletin.from_json(stored[month])
+    built = _stored_bulletin(app, month)
     if audience:
         if audience not in app.config.audiences:
             raise click.BadParameter(f"unknown audience {audience}", param_hint="--audience")
@@ -701,18 +712,18 @@ def bulletin_show(app: App, month: str, audience: str | None, output_format: str
     if output_format == "json":
         click.echo(json.dumps(json.loads(built.to_json()), indent=2))
         return
-    click.echo(
-        Renderer(app.config).render(
-            "email/bulletin.txt",
-            bulletin=built,
-            organisation=app.config.organisation,
-            audience_name=app.config.audiences.get(audience, "everyone")
-            if audience
-            else "everyone",
-            site_url=app.config.settings.site_url,
-        ),
-        nl=False,
-    )
+    name = app.config.audiences[audience] if audience else "everyone"
+    context = bulletin_context(app.config, built, name)
+    click.echo(Renderer(app.config).render("email/bulletin.txt", **context), nl=False)
+
+
+def _stored_bulletin(app: App, month: str) -> Bulletin:
+    content = app.store.bulletin(month)
+    if content is None:
+        raise click.ClickException(
+            f"no bulletin for {month} (run: publisher bulletin build --month {month})"
+        )
+    return Bulletin.from_json(content)
 
 
 @bulletin.command(name="list")
@@ -807,20 +818,15 @@ def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) 
 
     Every message and recipient is recorded: run it again after an interruption and only
     what was not sent goes out (a message in flight at a crash goes again with the same
-    Message-ID). Exits 1 if any message failed permanently.
+    Message-ID). Exits 1 if any message could not be sent.
     """
     if sum(map(bool, (mi_reference, month, alerts))) != 1:
         raise click.UsageError("give one of --mi NUMBER, --bulletin MONTH or --alerts")
     config = app.config
     if alerts:
-        try:
-            sent = send_pending_alerts(config, app.store, app.data_dir)
-        except DelivererNotReady as error:
-            raise click.ClickException(str(error)) from None
-        failed = [alert for alert in sent if alert.error]
-        click.echo(f"Sent {len(sent) - len(failed)} alert(s).")
-        for alert in failed:
-            click.echo(f"  not sent, the next run tries again: {alert.error}", err=True)
+        sent = _send_alerts(app)
+        failed = sum(bool(alert.error) for alert in sent)
+        click.echo(f"Sent {len(sent) - failed} alert(s).")
         if failed:
             raise SystemExit(1)
         return
@@ -832,13 +838,8 @@ def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) 
         wanted = set(notice.audiences) & (set(audiences) or set(notice.audiences))
         letters = [(notice_letter(renderer, config, notice), app.store.subscribers(wanted))]
     else:
-        stored = dict(app.store.bulletins())
-        if month not in stored:
-            raise click.ClickException(
-                f"no bulletin for {month} (run: publisher bulletin build --month {month})"
-            )
         recipients = app.store.subscribers(audiences or None)
-        letters = bulletin_letters(renderer, config, Bulletin.from_json(stored[month]), recipients)
+        letters = bulletin_letters(renderer, config, _stored_bulletin(app, month), recipients)
     if dry_run:
         for letter, recipients in letters:
             log = {row["recipient"]: row["status"] for row in app.store.deliveries(letter.key)}
@@ -890,7 +891,7 @@ def plugins(output_format: str) -> None:
 @pass_app
 def preview(app: App, port: int, directory: Path | None) -> None:
     """Serve the built site on http://127.0.0.1:PORT/ until Ctrl-C."""
-    directory = directory or app.config_path.resolve().parent / "site"
+    directory = directory or app.site_dir
     if not (directory / "index.html").exists():
         raise click.ClickException(f"no site in {directory} (run: publisher build)")
     with serve_directory(directory, port=port) as url:
@@ -906,8 +907,9 @@ def preview(app: App, port: int, directory: Path | None) -> None:
 def demo(directory: Path) -> None:
     """Run the whole pipeline offline on bundled sample data, into DIRECTORY.
 
-    Serves the samples from a local server on 127.0.0.1, fetches and stores them, builds
-    the site and feed, renders an MI sheet email, and prints what to open.
+    Serves the samples from a local server on 127.0.0.1, fetches them, detects a statutory
+    change, publishes MI sheets and a bulletin, builds the site, feeds and calendars, sends
+    the emails to an outbox folder, and prints what to open.
     """
     try:
         run_demo(directory, echo=click.echo)

@@ -73,6 +73,7 @@ def fetch_sources(
     with ThreadPoolExecutor(max_workers=workers or config.settings.workers) as pool:
         futures = {}
         for source in interleave_by_host(sources):
+            kind = kinds[source.kind]
             state = states.get(source.id, {})
             # A source whose configuration changed (a new selector, say) is read afresh.
             unchanged_config = state.get("config_hash") == config_hash(source)
@@ -81,14 +82,13 @@ def fetch_sources(
                 http=http,
                 settings=config.settings,
                 state=state,
-                known_keys=store.item_keys(source.id),
+                known_keys=store.item_keys(source.id) if kind.uses_known_keys else frozenset(),
             )
-            kind = kinds[source.kind]
-            futures[pool.submit(_run_source, kind, source, context)] = (source, kind, http)
+            futures[pool.submit(_run_source, kind, source, context)] = (source, kind, context)
         for future in as_completed(futures):
-            source, kind, http = futures[future]
+            source, kind, context = futures[future]
             result, error = future.result()
-            report = _store_result(store, source, kind, result, error, http)
+            report = _store_result(store, source, kind, context, result, error)
             reports.append(report)
             if on_report:
                 on_report(report)
@@ -130,13 +130,13 @@ def _store_result(
     store: Store,
     source: SourceConfig,
     kind: SourceKind,
+    context: FetchContext,
     result: SourceResult | None,
     error: str | None,
-    http: HttpClient,
 ) -> SourceReport:
     """Items, versions, changes, validators and source health: one transaction."""
     with store.transaction():
-        state = store.source_state(source.id)
+        state = context.state  # read before the run; only this source's result writes it
         failures_before = state.get("consecutive_failures", 0)
         if result is None:
             store.record_attempt(source.id, source.kind, source.url, error)
@@ -157,7 +157,7 @@ def _store_result(
             found.extend(detect_changes(source, previous, snapshot))
             store.save_snapshot(source.id, snapshot)
         changes = store.save_changes(_classified(change, source) for change in found)
-        store.save_validators(http.learnt)
+        store.save_validators(context.http.learnt)
         store.record_attempt(
             source.id,
             source.kind,

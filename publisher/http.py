@@ -175,33 +175,30 @@ class HttpClient:
     def _get_with_retries(self, url: str, headers: dict) -> Response:
         policy = self.policy
         for attempt in range(policy.retries + 1):
-            last_try = attempt == policy.retries
+            host_wait = None  # a wait the whole host must observe (429/503 Retry-After)
             try:
                 with self.gate.slot(url):
                     response = self._get_once(url, headers)
             except _Retryable as error:
-                if last_try:
-                    raise FetchError(f"{error}{_attempts(attempt)}") from None
+                problem = str(error)
+            else:
+                retry_after = _retry_after(response)
+                if response.status == 429 or (response.status == 503 and retry_after is not None):
+                    host_wait = policy.backoff * 2**attempt if retry_after is None else retry_after
+                    if host_wait > policy.max_retry_after:
+                        raise FetchError(
+                            f"{_status_text(response.status)}: asked to wait {host_wait:g}s "
+                            f"(more than {policy.max_retry_after:g}s)"
+                        )
+                elif response.status not in RETRY_STATUSES:
+                    return response
+                problem = _status_text(response.status)
+            if attempt == policy.retries:
+                raise FetchError(f"{problem}{_attempts(attempt)}")
+            if host_wait is None:
                 time.sleep(policy.backoff * 2**attempt)
-                continue
-            wait = _retry_after(response)
-            if response.status == 429 or (response.status == 503 and wait is not None):
-                wait = policy.backoff * 2**attempt if wait is None else wait
-                if wait > policy.max_retry_after:
-                    raise FetchError(
-                        f"{_status_text(response.status)}: asked to wait {wait:g}s "
-                        f"(more than {policy.max_retry_after:g}s)"
-                    )
-                if last_try:
-                    raise FetchError(f"{_status_text(response.status)}{_attempts(attempt)}")
-                self.gate.hold_off(url, wait)
-                continue
-            if response.status in RETRY_STATUSES:
-                if last_try:
-                    raise FetchError(f"{_status_text(response.status)}{_attempts(attempt)}")
-                time.sleep(policy.backoff * 2**attempt)
-                continue
-            return response
+            else:
+                self.gate.hold_off(url, host_wait)
         raise AssertionError("unreachable")
 
     def _get_once(self, url: str, headers: dict) -> Response:

@@ -83,13 +83,12 @@ def from_markdown(text: str, base: Notice) -> Notice:
     if not isinstance(fields, dict):
         raise NoticeError("the front matter must be 'field: value' lines")
     audiences = fields.get("audiences", base.audiences) or ()
+    due = fields.get("due", base.due)
     return replace(
         base,
         title=str(fields.get("title", base.title)),
         type=str(fields.get("type", base.type)),
-        due=validate_due(
-            None if fields.get("due", base.due) is None else str(fields.get("due", base.due))
-        ),
+        due=validate_due(None if due is None else str(due)),
         contact=str(fields.get("contact", base.contact)),
         audiences=tuple(audiences if isinstance(audiences, list | tuple) else [audiences]),
         replaces=fields.get("replaces", base.replaces),
@@ -126,14 +125,18 @@ def find(store: Store, reference: str) -> Notice:
     return notice
 
 
-def edit(store: Store, notice: Notice, text: str) -> Notice:
-    """Apply an edited markdown text; an approved sheet goes back to draft."""
+def check_editable(notice: Notice) -> None:
     if notice.status == "published":
         raise NoticeError(
             f"{notice.label} is published and frozen; issue a correction with "
             f"'publisher mi new --replaces {notice.number}'"
         )
-    edited = replace(from_markdown(text, notice), status="draft")
+
+
+def edit(store: Store, notice: Notice, edited: Notice) -> Notice:
+    """Save an edited sheet (see ``from_markdown``); an approved sheet goes back to draft."""
+    check_editable(notice)
+    edited = replace(edited, status="draft")
     with store.transaction():
         store.save_notice(edited)
     return edited

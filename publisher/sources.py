@@ -15,7 +15,7 @@ from publisher.plugins import load_plugins
 class FetchContext:
     """What a source's ``fetch`` may use: HTTP (for this source only), the settings, what
     the store knew of the source before this run (``state``: e.g. ``resolved_url``, a
-    discovered feed) and the keys of the items already stored for it."""
+    discovered feed) and, for kinds that ask, the keys of the items already stored for it."""
 
     http: HttpClient
     settings: Settings
@@ -33,6 +33,8 @@ class SourceKind:
 
     ``needs_url``: feeds.yaml must give a url. ``discovers``: items this source lists
     for the first time (after its first successful fetch) are recorded as *new* changes.
+    ``uses_known_keys``: give ``fetch`` the keys of the items already stored
+    (``FetchContext.known_keys``); loaded only for kinds that ask.
     """
 
     name: str
@@ -40,6 +42,7 @@ class SourceKind:
     description: str = ""
     needs_url: bool = True
     discovers: bool = False
+    uses_known_keys: bool = False
 
 
 def source_kinds() -> dict[str, SourceKind]:

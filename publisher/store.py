@@ -129,12 +129,6 @@ class Store:
                 (now, error, now, source_id),
             )
 
-    def source_state(self, source_id: str) -> dict:
-        """What the store knows of a source's health ({} before its first fetch)."""
-        row = self.db.execute("SELECT * FROM source_state WHERE source_id = ?", (source_id,))
-        found = row.fetchone()
-        return dict(found) if found else {}
-
     def item_keys(self, source_id: str) -> frozenset[str]:
         rows = self.db.execute("SELECT key FROM items WHERE source_id = ?", (source_id,))
         return frozenset(row["key"] for row in rows)
@@ -289,6 +283,10 @@ class Store:
         rows = self.db.execute(f"SELECT * FROM changes {where} ORDER BY id", params)
         return [_change(row) for row in rows]
 
+    def change(self, change_id: int) -> Change | None:
+        row = self.db.execute("SELECT * FROM changes WHERE id = ?", (change_id,)).fetchone()
+        return _change(row) if row else None
+
     def pending_alerts(self) -> list[tuple[Change, str | None]]:
         """Alertable changes not yet alerted, with the Message-ID of an interrupted alert."""
         rows = self.db.execute(
@@ -401,6 +399,11 @@ class Store:
             " built_at = excluded.built_at",
             (month, content, to_iso(utcnow())),
         )
+
+    def bulletin(self, month: str) -> str | None:
+        """The stored bulletin's content JSON, or None."""
+        row = self.db.execute("SELECT content FROM bulletins WHERE month = ?", (month,)).fetchone()
+        return row["content"] if row else None
 
     def bulletins(self) -> list[tuple[str, str]]:
         """(month, content JSON), newest month first."""

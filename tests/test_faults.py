@@ -52,6 +52,14 @@ def truncated(sock):
     )
 
 
+def slow_distinct_feed(request):
+    """A feed answered after 0.4 s whose items are unique to the path it was asked for."""
+    time.sleep(0.4)
+    return Response(
+        FEED.replace(b"news.example", request.path.strip("/").encode()), content_type=RSS
+    )
+
+
 def sequence(*responses):
     """A handler answering with each response in turn, then the last one forever."""
     queue = list(responses)
@@ -230,14 +238,8 @@ def test_requests_to_one_host_are_spaced_and_one_at_a_time(server, project):
 
 
 def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
-    def slow(request):
-        time.sleep(0.4)
-        return Response(
-            FEED.replace(b"news.example", request.path.strip("/").encode()), content_type=RSS
-        )
-
     for number in range(12):
-        server.expect_request(f"/{number}.rss").respond_with_handler(slow)
+        server.expect_request(f"/{number}.rss").respond_with_handler(slow_distinct_feed)
     project.configure(
         [feed(f"s{n}", server.url_for(f"/{n}.rss")) for n in range(12)],
         settings={"workers": 2, "timeout": 5},
@@ -290,14 +292,8 @@ def test_kill_9_during_check_then_rerun_alerts_once(server, project):
         lambda request: Response(content["body"], content_type="application/json")
     )
 
-    def slow(request):
-        time.sleep(0.4)
-        return Response(
-            FEED.replace(b"news.example", request.path.strip("/").encode()), content_type=RSS
-        )
-
     for number in range(10):
-        server.expect_request(f"/{number}.rss").respond_with_handler(slow)
+        server.expect_request(f"/{number}.rss").respond_with_handler(slow_distinct_feed)
     project.configure(
         [
             {"id": "wttsc", "kind": "govuk", "url": wttsc},
