@@ -20,6 +20,7 @@ import yaml
 
 from publisher.config import BulletinSection, Config
 from publisher.dates import UK
+from publisher.errors import InputError
 from publisher.models import Change, Notice, StoredItem
 from publisher.sanitise import clean_html, html_to_text, strip_boilerplate
 from publisher.sending import Letter, message_id_for, personalise, recipient_tokens
@@ -37,8 +38,8 @@ CHANGE_LABELS = {
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_)")
 
 
-class BulletinError(Exception):
-    pass
+class BulletinError(InputError):
+    """A bulletin that cannot be built or found, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,16 @@ def gather(config: Config, store: Store, month: str, editorial: dict | None = No
     )
     bulletin = apply_editorial(bulletin, editorial or {})
     return _without_duplicates(bulletin)
+
+
+def stored_bulletin(store: Store, month: str) -> Bulletin:
+    """The bulletin built for ``month``."""
+    content = store.bulletin(month)
+    if content is None:
+        raise BulletinError(
+            f"no bulletin for {month} (run: publisher bulletin build --month {month})"
+        )
+    return Bulletin.from_json(content)
 
 
 def read_editorial(path: Path) -> dict:

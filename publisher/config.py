@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from publisher.errors import InputError
 from publisher.http import HttpPolicy
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ DEFAULT_SITE_URL = "http://localhost:8000/"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """A problem in the configuration file, located by line."""
 
     def __init__(self, path: Path | str, line: int | None, message: str):

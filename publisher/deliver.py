@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from publisher.config import Config
+from publisher.errors import PublisherError
 from publisher.plugins import load_plugins
 
 
@@ -19,7 +20,7 @@ class PermanentFailure(Exception):
     """Will not work however often it is tried: SMTP 5xx, an invalid address."""
 
 
-class DelivererNotReady(Exception):
+class DelivererNotReady(PublisherError):
     """The deliverer's settings or secrets are missing, e.g. an API key not in the environment."""
 
 

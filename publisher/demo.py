@@ -19,13 +19,14 @@ from pathlib import Path
 from publisher.alerts import send_pending_alerts
 from publisher.bulletins import bulletin_letters, gather, write_previews
 from publisher.config import load_config
+from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.models import Notice
 from publisher.notices import (
     approve,
     draft_from_change,
     from_markdown,
-    notice_letter,
+    letters_for_notice,
     parse_datetime,
     publish,
 )
@@ -35,7 +36,7 @@ from publisher.sending import send_letters
 from publisher.serve import serve_directory
 from publisher.sources import source_kinds
 from publisher.store import Store
-from publisher.subscribers import read_csv
+from publisher.subscribers import import_subscribers, read_csv
 
 SAMPLES = files("publisher.sample_data")
 MARKER = ".publisher-demo"
@@ -44,8 +45,8 @@ OUTPUT_FOLDERS = ("data", "site", "outbox")
 DEMO_MONTH = "2024-02"
 
 
-class DemoFolderError(Exception):
-    pass
+class DemoFolderError(InputError):
+    """The demo's folder holds something the demo did not make."""
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, Path]:
@@ -98,14 +99,13 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     renderer = Renderer(config)
     with as_file(SAMPLES / "subscribers.csv") as csv_file:
         subscribers, rejected = read_csv(csv_file, config)
-    with store.transaction():
-        store.save_subscribers(subscribers)
+    import_subscribers(store, subscribers)
     echo(
         f"Imported {len(subscribers)} subscribers (skipped {len(rejected)}: "
         f"{'; '.join(f'line {row.line}: {row.reason}' for row in rejected)})"
     )
     letters = [
-        (notice_letter(renderer, config, notices[0]), store.subscribers(notices[0].audiences)),
+        *letters_for_notice(renderer, config, store, notices[0]),
         *bulletin_letters(renderer, config, bulletin, store.subscribers()),
     ]
     report = send_letters(config, store, letters, directory)

@@ -15,13 +15,14 @@ import yaml
 from publisher.config import Config
 from publisher.dates import UK
 from publisher.deadlines import add_working_days
+from publisher.errors import InputError
 from publisher.models import Change, Notice
 from publisher.render import Renderer
 from publisher.sending import Letter, recipient_tokens
 from publisher.store import Store
 
 
-class NoticeError(Exception):
+class NoticeError(InputError):
     """Something a user asked of a sheet that cannot be done, with the reason."""
 
 
@@ -177,6 +178,76 @@ def delete(store: Store, notice: Notice) -> None:
         raise NoticeError(f"{notice.label} is published and cannot be deleted")
     with store.transaction():
         store.delete_notice(notice.id)
+
+
+def check_fields(config: Config, notice: Notice) -> None:
+    """A sheet's type and audiences must be the ones feeds.yaml names."""
+    if notice.type not in config.settings.mi_types:
+        raise NoticeError(
+            f"type '{notice.type}' is not one of {', '.join(config.settings.mi_types)}"
+        )
+    unknown = [audience for audience in notice.audiences if audience not in config.audiences]
+    if unknown:
+        raise NoticeError(
+            f"unknown audience {', '.join(unknown)} (known: {', '.join(config.audiences)})"
+        )
+
+
+def new_draft(
+    config: Config,
+    store: Store,
+    *,
+    title: str | None = None,
+    change_id: int | None = None,
+    replaces: str | None = None,
+    **fields,
+) -> Notice:
+    """Create a draft, blank (``title``) or from a detected change, with ``fields``
+    (type, due, audiences, contact, body) given by the user overriding the defaults."""
+    draft = Notice(type="Action", title=title or "", contact=config.organisation.contact)
+    if change_id is not None:
+        change = store.change(change_id)
+        if change is None:
+            raise NoticeError(f"no change with id {change_id} (see: publisher changes)")
+        draft = draft_from_change(config, change)
+    if not (title or draft.title):
+        raise NoticeError("give a title, or a change id to start from")
+    if replaces and find(store, replaces).status != "published":
+        raise NoticeError(f"{replaces} is not a published sheet, so it cannot be replaced")
+    if fields.get("due"):
+        fields["due"] = validate_due(fields["due"])
+    given = {name: value for name, value in fields.items() if value}
+    draft = replace(draft, title=title or draft.title, replaces=replaces, **given)
+    check_fields(config, draft)
+    with store.transaction():
+        return store.add_notice(draft)
+
+
+def draft_for_changes(config: Config, store: Store, changes: list[Change]) -> list[Notice]:
+    """Draft a sheet for each statutory major change, once per change however often asked."""
+    with store.transaction():
+        return [
+            store.add_notice(draft_from_change(config, change))
+            for change in changes
+            if change.statutory
+            and change.kind == "major"
+            and not store.notices_for_change(change.id)
+        ]
+
+
+def letters_for_notice(
+    renderer: Renderer,
+    config: Config,
+    store: Store,
+    notice: Notice,
+    audiences: tuple[str, ...] = (),
+) -> list[tuple[Letter, list]]:
+    """A published sheet as one letter, to its audiences' subscribers (only ``audiences``
+    among them, when given)."""
+    if notice.status != "published":
+        raise NoticeError(f"{notice.label} is not published yet")
+    wanted = set(notice.audiences) & (set(audiences) or set(notice.audiences))
+    return [(notice_letter(renderer, config, notice), store.subscribers(wanted))]
 
 
 def draft_from_change(config: Config, change: Change) -> Notice:

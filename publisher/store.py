@@ -372,6 +372,10 @@ class Store:
         row = self.db.execute(f"SELECT * FROM notices WHERE {column} = ?", (reference,)).fetchone()
         return _notice(row) if row else None
 
+    def notices_for_change(self, change_id: int) -> list[Notice]:
+        rows = self.db.execute("SELECT * FROM notices WHERE change_id = ?", (change_id,))
+        return [_notice(row) for row in rows]
+
     def notices(
         self,
         status: str | None = None,

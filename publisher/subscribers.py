@@ -6,10 +6,14 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 
 from publisher.config import Config
+
+if TYPE_CHECKING:  # the store imports Subscriber from here
+    from publisher.store import Store
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,12 @@ def read_csv(path: Path, config: Config) -> tuple[list[Subscriber], list[Rejecte
             )
         )
     return good, bad
+
+
+def import_subscribers(store: Store, subscribers: list[Subscriber]) -> tuple[list, list]:
+    """Save subscribers, except those on the unsubscribe list: (saved, unsubscribed)."""
+    unsubscribed = store.unsubscribed()
+    saved = [subscriber for subscriber in subscribers if subscriber.email not in unsubscribed]
+    with store.transaction():
+        store.save_subscribers(saved)
+    return saved, [subscriber for subscriber in subscribers if subscriber.email in unsubscribed]

@@ -132,7 +132,7 @@ def test_editorial_file_adds_drops_and_orders(february, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("order: [Gossip]\n")
     result = february.run(
-        "bulletin", "build", "--month", "2024-02", "--editorial", str(bad), expect=1
+        "bulletin", "build", "--month", "2024-02", "--editorial", str(bad), expect=2
     )
     assert "the editorial order names unknown sections: Gossip" in result.output
 
@@ -140,7 +140,7 @@ def test_editorial_file_adds_drops_and_orders(february, tmp_path):
 def test_a_bad_month_is_refused(february):
     assert (
         "'Feb' is not a month like 2024-02"
-        in february.run("bulletin", "build", "--month", "Feb", expect=1).output
+        in february.run("bulletin", "build", "--month", "Feb", expect=2).output
     )
 
 
@@ -192,5 +192,5 @@ def test_show_prints_an_audience_edition(february):
     ]
     assert (
         "no bulletin for 2023-01"
-        in february.run("bulletin", "show", "--month", "2023-01", expect=1).output
+        in february.run("bulletin", "show", "--month", "2023-01", expect=2).output
     )

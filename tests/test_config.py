@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.cli import STARTER_CONFIG
+from publisher.cli.project import STARTER_CONFIG
 
 REPO_ROOT = Path(__file__).parent.parent
 

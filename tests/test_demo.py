@@ -68,6 +68,6 @@ def test_demo_runs_twice_with_the_same_story(tmp_path):
 def test_demo_will_not_reuse_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     result = CliRunner().invoke(cli, ["demo", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is not empty and was not made by 'publisher demo'" in result.output
     assert (tmp_path / "precious.txt").read_text() == "keep me"

@@ -97,17 +97,17 @@ def test_numbers_run_per_year_and_are_never_reused(mi):
 
 def test_a_published_sheet_is_frozen_and_corrected_by_a_new_one(mi):
     new_published(mi, "Original", "2024-01-03 10:00", due="7")
-    refused = mi("edit", "1/24", "--file", "/dev/null", expect=1)
+    refused = mi("edit", "1/24", "--file", "/dev/null", expect=2)
     assert "MI 1/24 is published and frozen" in refused.output
     assert "publisher mi new --replaces 1/24" in refused.output
-    assert "cannot be deleted" in mi("delete", "1/24", expect=1).output
+    assert "cannot be deleted" in mi("delete", "1/24", expect=2).output
 
     mi("new", "--title", "Original (corrected)", "--replaces", "1/24")
     mi("approve", "2")
     mi("publish", "2", "--at", "2024-01-04 09:00")
     assert show(mi, "2/24")["replaces"] == "1/24"
     assert "Replaces: MI 1/24" in mi("show", "2/24").output
-    assert "no MI sheet '9/24'" in mi("new", "--title", "x", "--replaces", "9/24", expect=1).output
+    assert "no MI sheet '9/24'" in mi("new", "--title", "x", "--replaces", "9/24", expect=2).output
     mi("new", "--title", "Still a draft")
     assert (
         "3 is not a published sheet"
@@ -117,7 +117,7 @@ def test_a_published_sheet_is_frozen_and_corrected_by_a_new_one(mi):
 
 def test_publishing_needs_approval_and_editing_withdraws_it(mi, tmp_path):
     mi("new", "--title", "Draft")
-    assert "approve it first" in mi("publish", "1", expect=1).output
+    assert "approve it first" in mi("publish", "1", expect=2).output
     mi("approve", "1")
     edited = tmp_path / "sheet.md"
     edited.write_text(
@@ -154,7 +154,7 @@ def test_bad_fields_are_refused_clearly(mi):
     )
     assert (
         "neither a number of working days nor a date"
-        in mi("new", "--title", "x", "--due", "next week", expect=1).output
+        in mi("new", "--title", "x", "--due", "next week", expect=2).output
     )
-    assert "no MI sheet '7/24'" in mi("show", "7/24", expect=1).output
-    assert "is not a date and time" in mi("publish", "1", "--at", "soon", expect=1).output
+    assert "no MI sheet '7/24'" in mi("show", "7/24", expect=2).output
+    assert "is not a date and time" in mi("publish", "1", "--at", "soon", expect=2).output

@@ -1,0 +1,81 @@
+"""Monthly bulletins: `bulletin build|show|list`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from publisher.bulletins import (
+    Bulletin,
+    bulletin_context,
+    gather,
+    read_editorial,
+    stored_bulletin,
+    write_previews,
+)
+from publisher.cli.app import App, echo_json, format_option, pass_app
+from publisher.render import Renderer
+
+
+@click.group()
+def bulletin() -> None:
+    """Monthly bulletins: statutory updates, MI sheets and news, per audience."""
+
+
+@bulletin.command(name="build")
+@click.option("--month", required=True, help="The month, e.g. 2024-02.")
+@click.option(
+    "--editorial",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file: intro, order (section titles), drop (urls/titles), add.",
+)
+@pass_app
+def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
+    """Gather a month's bulletin, store it, and write an email per audience to preview."""
+    config = app.config
+    built = gather(config, app.store, month, read_editorial(editorial) if editorial else None)
+    with app.store.transaction():
+        app.store.save_bulletin(month, built.to_json())
+    click.echo(f"{built.title}: {built.entry_count} entries")
+    for section in built.sections:
+        click.echo(f"  {section.title}: {len(section.entries)}")
+    folder = app.data_dir / "bulletins" / month
+    previews = write_previews(Renderer(config), config, built, folder)
+    for audience, path in previews.items():
+        entries = built.for_audience(audience).entry_count
+        click.echo(f"  for {config.audiences[audience]}: {entries} entries, {path}")
+
+
+@bulletin.command(name="show")
+@click.option("--month", required=True, help="The month, e.g. 2024-02.")
+@click.option("--audience", help="Only what this audience (id) gets.")
+@format_option
+@pass_app
+def bulletin_show(app: App, month: str, audience: str | None, output_format: str) -> None:
+    """Show a stored bulletin, as its plain-text email or as JSON."""
+    built = stored_bulletin(app.store, month)
+    if audience:
+        if audience not in app.config.audiences:
+            raise click.BadParameter(f"unknown audience {audience}", param_hint="--audience")
+        built = built.for_audience(audience)
+    if output_format == "json":
+        echo_json(json.loads(built.to_json()))
+        return
+    name = app.config.audiences[audience] if audience else "everyone"
+    context = bulletin_context(app.config, built, name)
+    click.echo(Renderer(app.config).render("email/bulletin.txt", **context), nl=False)
+
+
+@bulletin.command(name="list")
+@format_option
+@pass_app
+def bulletin_list(app: App, output_format: str) -> None:
+    """List stored bulletins, newest first."""
+    rows = [Bulletin.from_json(content) for _, content in app.store.bulletins()]
+    if output_format == "json":
+        echo_json([json.loads(b.to_json()) for b in rows])
+        return
+    for built in rows:
+        click.echo(f"{built.month}  {built.entry_count:>3} entries  {built.title}")

@@ -1,0 +1,105 @@
+"""Changes: `check` (for cron) and `changes`."""
+
+from __future__ import annotations
+
+import click
+from filelock import FileLock, Timeout
+
+from publisher.alerts import SentAlert, send_pending_alerts
+from publisher.cli.app import App, echo_json, format_option, pass_app, since_date
+from publisher.fetch import fetch_sources
+from publisher.health import health_news
+from publisher.notices import draft_for_changes
+from publisher.serialise import change_json
+
+
+@click.command()
+@click.option("--exit-code", is_flag=True, help="Exit 1 when something new was found.")
+@click.option("--draft-mi", is_flag=True, help="Draft an MI sheet for each statutory major change.")
+@format_option
+@pass_app
+def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None:
+    """Fetch, detect changes and alert: the command for cron.
+
+    Prints nothing when nothing is new. New major, attachment and withdrawn changes are
+    alerted once, through the deliverer in settings.alerts_via (an .eml in the outbox by
+    default), and printed. Sources that start failing are reported on stderr. If another
+    check is still running, this one says so and exits 0.
+    """
+    config = app.config
+    app.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(app.data_dir / "check.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        click.echo("publisher check: another check is running; this one did nothing.", err=True)
+        return
+    try:
+        reports = fetch_sources(config, app.store, app.kinds)
+        for news in health_news(config, app.store, reports):
+            click.echo(f"publisher check: {news}", err=True)
+        alerts = send_alerts(app)
+    finally:
+        lock.release()
+    changes = [change for alert in alerts for change in alert.changes]
+    drafts = draft_for_changes(config, app.store, changes) if draft_mi else []
+    if output_format == "json":
+        echo_json([change_json(change) for change in changes])
+    else:
+        for alert in alerts:
+            outcome = f"NOT SENT ({alert.error})" if alert.error else f"sent: {alert.receipt}"
+            click.echo(alert.text.rstrip() + f"\n\nAlert {outcome}\n")
+        for draft in drafts:
+            click.echo(
+                f"Drafted MI sheet #{draft.id}: {draft.title} (publisher mi edit {draft.id})"
+            )
+    if (exit_code and changes) or any(alert.error for alert in alerts):
+        raise SystemExit(1)
+
+
+def send_alerts(app: App) -> list[SentAlert]:
+    """Send pending alerts; say on stderr which could not go (the next run tries again)."""
+    alerts = send_pending_alerts(app.config, app.store, app.data_dir)
+    for alert in alerts:
+        if alert.error:
+            click.echo(
+                f"publisher: alert not sent, the next run tries again: {alert.error}", err=True
+            )
+    return alerts
+
+
+@click.command()
+@click.option("--statutory", is_flag=True, help="Only changes to statutory guidance.")
+@click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
+@click.option("--source", "source_id", help="Only changes from this source id.")
+@click.option("--all", "include_minor", is_flag=True, help="Include minor changes.")
+@format_option
+@pass_app
+def changes(
+    app: App,
+    statutory: bool,
+    since: str | None,
+    source_id: str | None,
+    include_minor: bool,
+    output_format: str,
+) -> None:
+    """List detected changes with their page and paragraph references, oldest first.
+
+    Minor changes (recorded, never alerted) are listed with --all and in --format json.
+    """
+    found = app.store.changes(source_id=source_id, since=since_date(since), statutory=statutory)
+    if output_format == "json":
+        echo_json([change_json(change) for change in found])
+        return
+    for change in found:
+        if change.kind == "minor" and not include_minor:
+            continue
+        label = f"{'statutory ' if change.statutory else ''}{change.kind}"
+        click.echo(
+            f"#{change.id} {change.detected_at:%Y-%m-%d} [{change.source_id}] {label}: "
+            f"{change.title}\n    {change.url}"
+        )
+        for ref in change.refs:
+            click.echo(f"    - {ref.text}")
+        if not change.refs and (change.note or change.details):
+            click.echo(f"    {change.note or change.details}")

@@ -1,0 +1,156 @@
+"""MI sheets: `mi new|list|show|edit|approve|publish|delete`."""
+
+from __future__ import annotations
+
+import click
+
+from publisher.cli.app import App, echo_json, format_option, pass_app
+from publisher.dates import utcnow
+from publisher.notices import (
+    approve,
+    check_editable,
+    check_fields,
+    delete,
+    edit,
+    find,
+    from_markdown,
+    new_draft,
+    notice_context,
+    parse_datetime,
+    publish,
+    to_markdown,
+)
+from publisher.render import Renderer
+from publisher.serialise import notice_json
+
+
+@click.group()
+def mi() -> None:
+    """MI sheets: draft, edit, approve and publish Management Information Sheets."""
+
+
+@mi.command(name="new")
+@click.option("--title", help="The sheet's title.")
+@click.option("--from-change", "change_id", type=int, help="Start from a detected change (its id).")
+@click.option("--type", "notice_type", help="Action or Information (settings.mi_types).")
+@click.option("--due", help="Working days after publication (e.g. 7) or a date (2024-01-12).")
+@click.option("--audience", "audiences", multiple=True, help="An audience id (repeatable).")
+@click.option("--contact", help="The LA contact [default: organisation contact].")
+@click.option("--body-file", type=click.File(encoding="utf-8"), help="Markdown body.")
+@click.option("--replaces", help="The number of the published sheet this one corrects.")
+@pass_app
+def mi_new(app: App, title, change_id, notice_type, due, audiences, contact, body_file, replaces):
+    """Create a draft MI sheet, blank (--title) or from a detected change (--from-change)."""
+    created = new_draft(
+        app.config,
+        app.store,
+        title=title,
+        change_id=change_id,
+        replaces=replaces,
+        type=notice_type,
+        due=due,
+        audiences=audiences,
+        contact=contact,
+        body=body_file.read() if body_file else None,
+    )
+    click.echo(f"Created draft #{created.id}: {created.title}")
+    click.echo(f"Edit it with 'publisher mi edit {created.id}', then approve and publish.")
+
+
+@mi.command(name="list")
+@click.option("--status", type=click.Choice(["draft", "approved", "published"]))
+@format_option
+@pass_app
+def mi_list(app: App, status: str | None, output_format: str) -> None:
+    """List MI sheets: published ones in order, then drafts."""
+    notices = app.store.notices(status=status)
+    if output_format == "json":
+        echo_json([notice_json(app.config, n) for n in notices])
+        return
+    for notice in notices:
+        when = f"{notice.published:%d/%m/%Y}" if notice.published else notice.status
+        due = f" by {notice.deadline:%d/%m/%Y}" if notice.deadline else ""
+        click.echo(
+            f"#{notice.id:<4} {notice.number or '-':>6}  {when:<10}  "
+            f"{notice.type}{due}: {notice.title}"
+        )
+
+
+@mi.command(name="show")
+@click.argument("reference")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@pass_app
+def mi_show(app: App, reference: str, output_format: str) -> None:
+    """Show one MI sheet, by number (1/24) or id."""
+    notice = find(app.store, reference)
+    if output_format == "json":
+        echo_json(notice_json(app.config, notice))
+    elif output_format == "markdown":
+        click.echo(to_markdown(notice), nl=False)
+    else:
+        context = notice_context(app.config, notice)
+        click.echo(Renderer(app.config).render("email/mi_sheet.txt", **context), nl=False)
+
+
+@mi.command(name="edit")
+@click.argument("reference")
+@click.option(
+    "--file",
+    "source",
+    type=click.File(encoding="utf-8"),
+    help="Read the sheet from this markdown file instead of opening $EDITOR.",
+)
+@pass_app
+def mi_edit(app: App, reference: str, source) -> None:
+    """Edit a draft: its fields (YAML front matter) and markdown body."""
+    notice = find(app.store, reference)
+    check_editable(notice)
+    text = source.read() if source else click.edit(to_markdown(notice), extension=".md")
+    if text is None:
+        click.echo("No changes.")
+        return
+    edited = from_markdown(text, notice)
+    check_fields(app.config, edited)
+    edited = edit(app.store, notice, edited)
+    click.echo(f"Saved draft #{edited.id}: {edited.title}")
+
+
+@mi.command(name="approve")
+@click.argument("reference")
+@pass_app
+def mi_approve(app: App, reference: str) -> None:
+    """Approve a draft for publication."""
+    notice = approve(app.store, find(app.store, reference))
+    click.echo(f"Approved #{notice.id}: {notice.title}")
+
+
+@mi.command(name="publish")
+@click.argument("reference")
+@click.option(
+    "--at",
+    "at_text",
+    help="Publication time, UK local (back-dates an import), "
+    "e.g. '2024-01-03 10:00' [default: now].",
+)
+@pass_app
+def mi_publish(app: App, reference: str, at_text: str | None) -> None:
+    """Publish an approved sheet: it gets its number and deadline, and is frozen."""
+    at = parse_datetime(at_text) if at_text else utcnow()
+    notice = publish(app.store, find(app.store, reference), at)
+    click.echo(f"Published {notice.subject}")
+
+
+@mi.command(name="delete")
+@click.argument("reference")
+@pass_app
+def mi_delete(app: App, reference: str) -> None:
+    """Delete a draft (published sheets are kept; their numbers are never reused)."""
+    notice = find(app.store, reference)
+    delete(app.store, notice)
+    click.echo(f"Deleted draft #{notice.id}")

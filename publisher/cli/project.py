@@ -1,0 +1,54 @@
+"""Setting up and looking around: `init`, `plugins`, `demo`."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+from publisher.cli.app import echo_json, format_option
+from publisher.demo import run_demo
+from publisher.plugins import load_plugins, plugin_summaries
+
+STARTER_CONFIG = files("publisher.sample_data") / "feeds.yaml"
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--force", is_flag=True, help="Overwrite an existing feeds.yaml.")
+def init(directory: Path, force: bool) -> None:
+    """Write a starter feeds.yaml into DIRECTORY (default: here)."""
+    target = directory / "feeds.yaml"
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} already exists (use --force to overwrite)")
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(STARTER_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    click.echo(f"Wrote {target}. Edit the organisation and sources, then run: publisher fetch")
+
+
+@click.command()
+@format_option
+def plugins(output_format: str) -> None:
+    """List loaded plugins and the hooks each implements."""
+    load_plugins()
+    summaries = plugin_summaries()
+    if output_format == "json":
+        echo_json(summaries)
+        return
+    for summary in summaries:
+        click.echo(f"{summary['name']}: {', '.join(summary['hooks'])}")
+
+
+@click.command()
+@click.argument(
+    "directory", type=click.Path(file_okay=False, path_type=Path), default="publisher-demo"
+)
+def demo(directory: Path) -> None:
+    """Run the whole pipeline offline on bundled sample data, into DIRECTORY.
+
+    Serves the samples from a local server on 127.0.0.1, fetches them, detects a statutory
+    change, publishes MI sheets and a bulletin, builds the site, feeds and calendars, sends
+    the emails to an outbox folder, and prints what to open.
+    """
+    run_demo(directory, echo=click.echo)

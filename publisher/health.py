@@ -1,0 +1,72 @@
+"""Source health: what `sources` lists, and what `check` says once when health changes."""
+
+from __future__ import annotations
+
+from publisher.config import Config
+from publisher.dates import from_iso, utcnow
+from publisher.fetch import SourceReport
+from publisher.store import Store
+
+
+def source_rows(config: Config, store: Store) -> list[dict]:
+    """Each configured source with its health: resolved feed, last success, last new item,
+    last error and failures in a row (the stable JSON shape of `publisher sources`)."""
+    states = store.source_states()
+    rows = []
+    for source in config.sources:
+        state = states.get(source.id, {})
+        rows.append(
+            {
+                "id": source.id,
+                "kind": source.kind,
+                "url": source.url,
+                "title": source.title,
+                "audiences": list(source.audiences),
+                "statutory": source.statutory,
+                "resolved_url": state.get("resolved_url"),
+                "last_success": state.get("last_success"),
+                "last_new_item": state.get("last_new_item"),
+                "last_error": state.get("last_error"),
+                "consecutive_failures": state.get("consecutive_failures", 0),
+                "failing_since": state.get("failing_since"),
+            }
+        )
+    return rows
+
+
+def health_news(config: Config, store: Store, reports: list[SourceReport]) -> list[str]:
+    """What changed in the sources' health this run, each said once: a source starts failing,
+    has failed for `flag_after_failures` runs, works again, or has produced nothing new for
+    `flag_quiet_days`. Records which sources are flagged quiet, so the flag is said once."""
+    settings = config.settings
+    states = store.source_states()
+    news = []
+    quiet_changed = {}
+    for report in reports:
+        name = f"source '{report.source_id}'"
+        state = states.get(report.source_id, {})
+        if report.status == "failed" and report.failures == 1:
+            news.append(f"{name} failed: {report.error}")
+        elif report.status == "failed" and report.failures == settings.flag_after_failures:
+            news.append(
+                f"{name} has failed {report.failures} runs in a row "
+                f"(since {state['failing_since']}): {report.error}"
+            )
+        elif report.status != "failed" and report.failures_before:
+            news.append(f"{name} works again after {report.failures_before} failed runs")
+        if report.status == "failed":
+            continue
+        last_new = from_iso(state.get("last_new_item"))
+        quiet_for = (utcnow() - last_new).days if last_new else 0
+        is_quiet = quiet_for >= settings.flag_quiet_days
+        if is_quiet and not state.get("quiet_flagged_at"):
+            news.append(
+                f"{name} has produced nothing new for {quiet_for} days "
+                f"(last new item {last_new:%d/%m/%Y}): is it still the right address?"
+            )
+        if is_quiet != bool(state.get("quiet_flagged_at")):
+            quiet_changed[report.source_id] = is_quiet
+    with store.transaction():
+        for source_id, is_quiet in quiet_changed.items():
+            store.mark_quiet_flagged(source_id, is_quiet)
+    return news
