@@ -147,6 +147,32 @@ MIGRATIONS: list[str] = [
         UNIQUE (message_key, recipient)
     );
     """,
+    # 7: one subscriber per mailbox: addresses compared case-insensitively (subscribers.
+    # canonical_email). Case variants merge, keeping every audience and every unsubscribe.
+    """
+    CREATE TABLE subscribers_merged (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        school TEXT NOT NULL DEFAULT '',
+        audiences TEXT NOT NULL DEFAULT '[]',
+        added_at TEXT NOT NULL
+    );
+    INSERT INTO subscribers_merged (email, name, school, audiences, added_at)
+    SELECT lower(email), max(name), max(school),
+        (SELECT json_group_array(DISTINCT audience.value)
+         FROM subscribers AS variant, json_each(variant.audiences) AS audience
+         WHERE lower(variant.email) = lower(subscribers.email)),
+        min(added_at)
+    FROM subscribers GROUP BY lower(email);
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_merged RENAME TO subscribers;
+    CREATE TABLE unsubscribed_merged (email TEXT PRIMARY KEY, at TEXT NOT NULL);
+    INSERT INTO unsubscribed_merged SELECT lower(email), min(at) FROM unsubscribed
+        GROUP BY lower(email);
+    DROP TABLE unsubscribed;
+    ALTER TABLE unsubscribed_merged RENAME TO unsubscribed;
+    UPDATE OR IGNORE deliveries SET recipient = lower(recipient);
+    """,
 ]
 
 

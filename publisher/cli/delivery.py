@@ -13,7 +13,13 @@ from publisher.cli.changes import send_alerts
 from publisher.notices import find, letters_for_notice
 from publisher.render import Renderer
 from publisher.sending import send_letters
-from publisher.subscribers import import_subscribers, read_csv
+from publisher.subscribers import (
+    canonical_emails,
+    import_subscribers,
+    plan_import,
+    read_csv,
+    write_csv,
+)
 
 
 @click.group()
@@ -23,20 +29,51 @@ def subscribers() -> None:
 
 @subscribers.command(name="import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--replace", is_flag=True, help="Set known subscribers' audiences to the file's (default: add)."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @pass_app
-def subscribers_import(app: App, csv_file: Path) -> None:
+def subscribers_import(app: App, csv_file: Path, replace: bool, dry_run: bool) -> None:
     """Add or update subscribers from a CSV file (columns: email, name, school, audiences).
 
-    Audiences are ids or names from feeds.yaml, separated by ';'. Bad rows are reported with
-    their line numbers and skipped; the good ones are kept.
+    Audiences are ids or names from feeds.yaml, separated by ';' (or ',' in a
+    semicolon-separated file). UTF-8, UTF-16 and Windows-1252 files, with commas,
+    semicolons or tabs, and Mailchimp-style headers ('Email Address', 'First Name') are
+    read. A known subscriber keeps their audiences and gains the file's, unless --replace.
+    Bad rows are reported with their line numbers and skipped; the good ones are kept.
+    Exits 1 when nothing at all could be imported.
     """
     good, bad = read_csv(csv_file, app.config)
-    saved, unsubscribed = import_subscribers(app.store, good)
+    if dry_run:
+        plan = plan_import(app.store, good, replace_audiences=replace)
+    else:
+        plan = import_subscribers(app.store, good, replace_audiences=replace)
     for row in bad:
         click.echo(f"{csv_file} line {row.line}: {row.reason} (skipped)", err=True)
-    for subscriber in unsubscribed:
+    for subscriber in plan.unsubscribed:
         click.echo(f"{subscriber.email} has unsubscribed (skipped)", err=True)
-    click.echo(f"Imported {len(saved)} subscribers; skipped {len(unsubscribed) + len(bad)}.")
+    if dry_run:
+        for label, subscribers in (("new", plan.new), ("updated", plan.updated)):
+            for subscriber in subscribers:
+                click.echo(f"{label}: {subscriber.email} [{', '.join(subscriber.audiences)}]")
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(
+        f"{verb} {len(plan.new)} new and {len(plan.updated)} updated subscriber(s); "
+        f"{len(plan.unchanged)} unchanged; skipped {len(plan.unsubscribed) + len(bad)}."
+    )
+    if not good:
+        click.echo(f"publisher: nothing imported from {csv_file}", err=True)
+        raise SystemExit(1)
+
+
+@subscribers.command(name="export")
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+@click.option("--audience", help="Only subscribers in this audience (id).")
+@pass_app
+def subscribers_export(app: App, output, audience: str | None) -> None:
+    """Write subscribers as CSV (to OUTPUT, default standard output), as import reads it."""
+    write_csv(app.store.subscribers([audience] if audience else None), output)
 
 
 @subscribers.command(name="list")
@@ -61,9 +98,10 @@ def subscribers_list(app: App, audience: str | None, output_format: str) -> None
 @pass_app
 def subscribers_remove(app: App, emails: tuple[str, ...]) -> None:
     """Remove subscribers (a later import may add them again; see unsubscribe)."""
+    addresses = canonical_emails(emails)
     with app.store.transaction():
-        removed = [email for email in emails if app.store.remove_subscriber(email.lower())]
-    click.echo(f"Removed {len(removed)} of {len(emails)}.")
+        removed = [email for email in addresses if app.store.remove_subscriber(email)]
+    click.echo(f"Removed {len(removed)} of {len(addresses)}.")
 
 
 @subscribers.command(name="unsubscribe")
@@ -71,10 +109,11 @@ def subscribers_remove(app: App, emails: tuple[str, ...]) -> None:
 @pass_app
 def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
     """Put addresses on the unsubscribe list, which every send and import honours."""
+    addresses = canonical_emails(emails)
     with app.store.transaction():
-        for email in emails:
-            app.store.unsubscribe(email.strip().lower())
-    click.echo(f"{len(emails)} address(es) on the unsubscribe list.")
+        for email in addresses:
+            app.store.unsubscribe(email)
+    click.echo(f"{len(addresses)} address(es) on the unsubscribe list.")
 
 
 @click.command()
@@ -109,9 +148,7 @@ def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) 
         letters = letters_for_notice(renderer, config, app.store, notice, audiences)
     else:
         recipients = app.store.subscribers(audiences or None)
-        letters = bulletin_letters(
-            renderer, config, stored_bulletin(app.store, month), recipients
-        )
+        letters = bulletin_letters(renderer, config, stored_bulletin(app.store, month), recipients)
     if dry_run:
         for letter, recipients in letters:
             log = {row["recipient"]: row["status"] for row in app.store.deliveries(letter.key)}

@@ -1,0 +1,264 @@
+"""Subscribers from real-world CSV files: encodings, delimiters, headers, case, bad rows."""
+
+import json
+import sqlite3
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from publisher.migrations import MIGRATIONS
+from publisher.store import Store
+from publisher.subscribers import canonical_email
+
+NEWS = [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}]
+
+
+@pytest.fixture
+def people(project, tmp_path):
+    """Write a CSV (text or bytes) and import it; returns the CliRunner result."""
+    project.configure(NEWS)
+
+    def run(content, *options, expect=0, name="people.csv"):
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return project.run("subscribers", "import", str(path), *options, expect=expect)
+
+    return run
+
+
+def listed(project, *options):
+    output = project.run("subscribers", "list", "--format", "json", *options).output
+    return {row["email"]: row for row in json.loads(output)}
+
+
+# Case: one mailbox, one subscriber, one unsubscribe ---------------------------------------
+
+
+def test_case_variants_of_one_address_are_one_subscriber(people, project):
+    result = people(
+        "email,name,school,audiences\n"
+        "Jo.Bloggs@School.Example,Jo,Oak,dsls\n"
+        "jo.bloggs@school.example,Jo,Oak,headteachers\n"
+        "JO.BLOGGS@SCHOOL.EXAMPLE ,Jo,Oak,dsls\n"
+    )
+    assert "Imported 1 new" in result.stdout
+    assert listed(project) == {
+        "jo.bloggs@school.example": {
+            "email": "jo.bloggs@school.example",
+            "name": "Jo",
+            "school": "Oak",
+            "audiences": ["dsls", "headteachers"],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "typed", ["Jo.Bloggs@School.Example", "JO.BLOGGS@school.example", " jo.bloggs@SCHOOL.example "]
+)
+def test_unsubscribe_and_remove_ignore_case(people, project, typed):
+    people("email,name,school,audiences\njo.bloggs@school.example,Jo,Oak,dsls\n")
+    project.run("subscribers", "unsubscribe", typed)
+    assert listed(project) == {}
+    again = people("email,name,school,audiences\nJo.Bloggs@School.Example,Jo,Oak,dsls\n")
+    assert "jo.bloggs@school.example has unsubscribed (skipped)" in again.stderr
+
+
+def test_remove_ignores_case(people, project):
+    people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    assert project.run("subscribers", "remove", "JO@Oak.Example").stdout == "Removed 1 of 1.\n"
+    assert listed(project) == {}
+
+
+def test_unsubscribing_a_non_address_is_refused_and_changes_nothing(people, project):
+    people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    result = project.run("subscribers", "unsubscribe", "jo@oak.example", "not an address", expect=2)
+    assert "'not an address' is not an email address" in result.output
+    assert list(listed(project)) == ["jo@oak.example"]
+
+
+def test_migration_merges_case_duplicates_keeping_audiences_and_unsubscribes(tmp_path):
+    """A database from before canonical addresses (schema 6) holding case variants."""
+    db = sqlite3.connect(tmp_path / "publisher.db")
+    for number, sql in enumerate(MIGRATIONS[:6], start=1):
+        db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    db.executemany(
+        "INSERT INTO subscribers (email, name, school, audiences, added_at) VALUES (?,?,?,?,?)",
+        [
+            ("Jo@Oak.example", "Jo", "Oak", '["dsls"]', "2024-01-01T00:00:00Z"),
+            ("jo@oak.example", "", "Oak", '["governors", "dsls"]', "2024-02-01T00:00:00Z"),
+            ("sam@ash.example", "Sam", "Ash", '["dsls"]', "2024-01-01T00:00:00Z"),
+            ("SAM@ASH.EXAMPLE", "Sam", "Ash", '["dsls"]', "2024-01-01T00:00:00Z"),
+        ],
+    )
+    db.executemany(
+        "INSERT INTO unsubscribed (email, at) VALUES (?, ?)",
+        [("Sam@Ash.Example", "2024-03-01T00:00:00Z"), ("sam@ash.example", "2024-03-02T00:00:00Z")],
+    )
+    db.commit()
+    db.close()
+
+    store = Store(tmp_path)
+    [jo] = store.subscribers()
+    assert (jo.email, jo.name, sorted(jo.audiences)) == (
+        "jo@oak.example",
+        "Jo",
+        ["dsls", "governors"],
+    )
+    assert store.unsubscribed() == {"sam@ash.example"}
+    assert store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 2
+
+
+@given(st.text())
+def test_canonical_email_refuses_or_is_idempotent(text):
+    try:
+        canonical = canonical_email(text)
+    except ValueError:
+        return
+    assert canonical == canonical_email(canonical) == canonical.lower()
+    assert canonical == canonical.strip()
+
+
+# Encodings -----------------------------------------------------------------------------
+
+ROWS = "email,name,school,audiences\nsian@oak.example,Siân Hughes,Ysgol Gymraeg Caerdydd,dsls\n"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        ROWS.encode("utf-8"),
+        ROWS.encode("utf-8-sig"),
+        ROWS.encode("utf-16"),  # with its byte-order mark, as Excel's "Unicode text"
+        ROWS.replace("\n", "\r\n").encode("cp1252"),  # Excel's plain CSV on Windows
+    ],
+    ids=["utf-8", "utf-8 with BOM", "utf-16", "windows-1252 CRLF"],
+)
+def test_encodings_excel_writes_are_read(people, project, encoded):
+    people(encoded)
+    assert listed(project)["sian@oak.example"]["name"] == "Siân Hughes"
+
+
+def test_bytes_that_are_no_known_encoding_fail_in_one_line(people):
+    result = people(b"email,name,school,audiences\njo@oak.example,Jo \x81\x8d,Oak,dsls\n", expect=2)
+    assert "not UTF-8 or Windows-1252 text" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "cell", ["Jo\x00Patel", "Jo\x0bPatel", "Jo\x1bPatel", "\x7fJo"], ids=["NUL", "VT", "ESC", "DEL"]
+)
+def test_rows_with_control_characters_are_rejected_by_line(people, project, cell):
+    result = people(
+        f"email,name,school,audiences\nkim@ash.example,Kim,Ash,dsls\njo@oak.example,{cell},Oak,dsls\n"
+    )
+    assert "line 3: contains control characters" in result.stderr
+    assert list(listed(project)) == ["kim@ash.example"]
+
+
+# Delimiters and headers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "email;name;school;audiences\njo@oak.example;Patel, Jo;Oak;dsls,governors\n",
+        "email\tname\tschool\taudiences\njo@oak.example\tPatel, Jo\tOak\tdsls;governors\n",
+        'email,name,school,audiences\njo@oak.example,"Patel, Jo",Oak,dsls|governors\n',
+        'Email Address,Full Name,Organisation,TAGS\n'
+        'jo@oak.example,"Patel, Jo",Oak,DSLs;Governors\n',
+    ],
+    ids=["semicolons", "tabs", "quoted commas", "mailchimp-style headers"],
+)
+def test_delimiters_and_header_names_people_use(people, project, text):
+    people(text)
+    row = listed(project)["jo@oak.example"]
+    assert (row["name"], row["school"], row["audiences"]) == (
+        "Patel, Jo",
+        "Oak",
+        ["dsls", "governors"],
+    )
+
+
+def test_first_and_last_name_columns_make_the_name(people, project):
+    people("Email Address,First Name,Last Name,Audiences\njo@oak.example,Jo,Patel,dsls\n")
+    assert listed(project)["jo@oak.example"]["name"] == "Jo Patel"
+
+
+def test_a_file_without_an_email_column_fails_in_one_line(people, project):
+    result = people("address,name\njo@oak.example,Jo\n", expect=2)
+    assert "line 1: no email column (found: address, name" in result.output
+    assert not project.data_dir.joinpath("publisher.db").exists() or listed(project) == {}
+
+
+def test_an_empty_file_fails_in_one_line(people):
+    assert "the file is empty" in people("", expect=2).output
+
+
+# Counting honestly ---------------------------------------------------------------------
+
+
+def test_duplicates_blank_rows_and_stray_cells(people, project):
+    result = people(
+        "email,name,school,audiences\n"
+        "jo@oak.example,Jo,Oak,dsls\n"
+        "kim@ash.example,Kim,Ash,dsls,oops\n"
+        "jo@oak.example,Jo,Oak,governors\n"
+        ",,,\n"
+        "\n"
+        "sam@elm.example,Sam,Elm,dsls,,\n"
+    )
+    assert "line 3: 5 cells but the header names 4" in result.stderr
+    assert "line 5" not in result.stderr and "line 6" not in result.stderr
+    assert result.stdout.startswith("Imported 2 new and 0 updated subscriber(s);")
+    assert listed(project)["jo@oak.example"]["audiences"] == ["dsls", "governors"]
+
+
+def test_nothing_imported_exits_1(people, project):
+    result = people("email,name,school,audiences\nnot-an-email,Jo,Oak,dsls\n", expect=1)
+    assert "nothing imported" in result.stderr
+
+
+def test_reimport_adds_audiences_unless_replace(people, project):
+    people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    again = people("email,name,school,audiences\njo@oak.example,Jo,Oak,governors\n")
+    assert "0 new and 1 updated" in again.stdout
+    assert listed(project)["jo@oak.example"]["audiences"] == ["dsls", "governors"]
+    same = people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    assert "0 new and 0 updated subscriber(s); 1 unchanged" in same.stdout
+    people("email,name,school,audiences\njo@oak.example,Jo,Oak,governors\n", "--replace")
+    assert listed(project)["jo@oak.example"]["audiences"] == ["governors"]
+
+
+def test_dry_run_shows_and_changes_nothing(people, project):
+    people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    result = people(
+        "email,name,school,audiences\njo@oak.example,Jo,Oak,governors\nkim@ash.example,Kim,Ash,dsls\n",
+        "--dry-run",
+    )
+    assert "new: kim@ash.example [dsls]" in result.stdout
+    assert "updated: jo@oak.example [dsls, governors]" in result.stdout
+    assert "Would import 1 new and 1 updated" in result.stdout
+    assert list(listed(project)) == ["jo@oak.example"]
+
+
+def test_export_round_trips_and_neutralises_formulas(people, project, tmp_path):
+    people(
+        "email,name,school,audiences\n"
+        'jo@oak.example,"=HYPERLINK(""http://evil.example"")",Oak,dsls;governors\n'
+        "kim@ash.example,Kim,+Ash,dsls\n"
+    )
+    exported = tmp_path / "out.csv"
+    project.run("subscribers", "export", str(exported))
+    text = exported.read_text()
+    assert "'=HYPERLINK" in text and ",'+Ash," in text
+    before = listed(project)
+    people(text, name="again.csv")
+    assert listed(project).keys() == before.keys()
+    only_governors = project.run("subscribers", "export", "--audience", "governors").stdout
+    assert only_governors.splitlines()[1:] == [
+        'jo@oak.example,"\'=HYPERLINK(""http://evil.example"")",Oak,dsls;governors'
+    ]
