@@ -9,7 +9,7 @@ from typing import Protocol
 
 from publisher.config import Config
 from publisher.errors import PublisherError
-from publisher.plugins import load_plugins
+from publisher.plugins import add_unique, load_plugins
 
 
 class TemporaryFailure(Exception):
@@ -40,11 +40,9 @@ DelivererFactory = Callable[..., Deliverer]
 def deliverers() -> dict[str, DelivererFactory]:
     """Every delivery channel the loaded plugins register, by name."""
     found: dict[str, DelivererFactory] = {}
-
-    def register(name: str, factory: DelivererFactory) -> None:
-        found[name] = factory
-
-    load_plugins().hook.register_deliverers(register=register)
+    load_plugins().hook.register_deliverers(
+        register=lambda name, factory: add_unique(found, name, factory, "deliverer")
+    )
     return found
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.config import Config
-from publisher.plugins import load_plugins
+from publisher.plugins import add_unique, load_plugins
 from publisher.render import Renderer
 from publisher.store import Store
 
@@ -43,7 +43,7 @@ class Output:
 def outputs() -> dict[str, Output]:
     found: dict[str, Output] = {}
     load_plugins().hook.register_outputs(
-        register=lambda output: found.setdefault(output.name, output)
+        register=lambda output: add_unique(found, output.name, output, "output")
     )
     return found
 

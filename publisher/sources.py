@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from publisher.config import Settings, SourceConfig
 from publisher.http import HttpClient
 from publisher.models import SourceResult
-from publisher.plugins import load_plugins
+from publisher.plugins import add_unique, load_plugins
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,7 @@ class SourceKind:
 def source_kinds() -> dict[str, SourceKind]:
     """Every source kind the loaded plugins register, by name."""
     kinds: dict[str, SourceKind] = {}
-
-    def register(kind: SourceKind) -> None:
-        if kind.name in kinds:
-            raise ValueError(f"two plugins register the source kind '{kind.name}'")
-        kinds[kind.name] = kind
-
-    load_plugins().hook.register_sources(register=register)
+    load_plugins().hook.register_sources(
+        register=lambda kind: add_unique(kinds, kind.name, kind, "source kind")
+    )
     return kinds

@@ -1,9 +1,16 @@
 import json
+import os
+import subprocess
+import sys
 
 import click
+import pytest
 
 from publisher import hookimpl
+from publisher.deliver import deliverers
 from publisher.models import Item, SourceResult
+from publisher.outputs import Output
+from publisher.plugins import PluginConflict
 from publisher.sources import SourceKind
 
 
@@ -36,7 +43,7 @@ def test_plugins_lists_builtins_with_their_hooks(project):
         for row in json.loads(project.run("plugins", "--format", "json").output)
     }
     assert listed["feed"] == ["register_sources"]
-    assert listed["feeds"] == ["register_outputs"]
+    assert listed["syndication"] == ["register_outputs"]
     assert listed["ics"] == ["register_outputs"]
     assert listed["site"] == ["register_outputs"]
     assert listed["outbox"] == ["register_deliverers"]
@@ -67,12 +74,112 @@ def test_a_plugin_source_that_crashes_does_not_stop_others(project, register_plu
     assert lines[1] == "fixed  2 new, 0 updated, 0 unchanged"
 
 
-def test_register_commands_adds_subcommands(register_plugin):
-    from click.testing import CliRunner
+HELLO_PLUGIN = """
+import click
+from publisher import hookimpl
 
-    from publisher.plugins import pm
+@hookimpl
+def register_commands(cli):
+    @cli.command(name="hello-plugin")
+    def hello():
+        "Say hello from a third-party plugin."
+        click.echo("hello from a plugin")
+"""
 
-    register_plugin(StaticSourcePlugin(), name="static-test")
-    group = click.Group("publisher")
-    pm.hook.register_commands(cli=group)
-    assert CliRunner().invoke(group, ["hello-plugin"]).output == "hello from a plugin\n"
+
+@pytest.fixture
+def installed_plugin(tmp_path):
+    """A third-party plugin installed the way pip does: a module and a dist-info folder
+    whose entry_points.txt names it in the ``publisher`` group. Returns the environment
+    for a ``publisher`` process that sees it."""
+    site = tmp_path / "site-packages"
+    (site / "hello_plugin-0.1.dist-info").mkdir(parents=True)
+    (site / "hello_plugin.py").write_text(HELLO_PLUGIN)
+    (site / "hello_plugin-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hello-plugin\nVersion: 0.1\n"
+    )
+    (site / "hello_plugin-0.1.dist-info" / "entry_points.txt").write_text(
+        "[publisher]\nhello = hello_plugin\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("PUBLISHER_LOAD_PLUGINS", None)
+    env.pop("PUBLISHER_TRACE_PLUGINS", None)
+    return env
+
+
+def publisher(*args, env):
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_a_third_party_plugin_adds_a_command_to_publisher(installed_plugin):
+    assert (
+        "hello-plugin  Say hello from a third-party plugin."
+        in publisher("--help", env=installed_plugin).stdout
+    )
+    assert publisher("hello-plugin", env=installed_plugin).stdout == "hello from a plugin\n"
+    assert "hello: register_commands" in publisher("plugins", env=installed_plugin).stdout
+
+
+@pytest.mark.parametrize(
+    ("wanted", "loaded"), [("", False), ("hello", True), ("other, hello ", True), ("other", False)]
+)
+def test_load_plugins_chooses_third_party_plugins_never_the_built_ins(
+    installed_plugin, wanted, loaded
+):
+    listed = publisher(
+        "plugins", env={**installed_plugin, "PUBLISHER_LOAD_PLUGINS": wanted}
+    ).stdout.splitlines()
+    assert ("hello: register_commands" in listed) is loaded
+    assert "feed: register_sources" in listed
+    assert "outbox: register_deliverers" in listed
+
+
+def test_trace_plugins_prints_hook_calls(installed_plugin):
+    result = publisher("plugins", env={**installed_plugin, "PUBLISHER_TRACE_PLUGINS": "1"})
+    assert "register_commands" in result.stderr
+    assert publisher("plugins", env=installed_plugin).stderr == ""
+
+
+class SourceImpostor:
+    @hookimpl
+    def register_sources(self, register):
+        register(SourceKind("feed", StaticSourcePlugin.fetch, needs_url=False))
+
+
+class OutputImpostor:
+    @hookimpl
+    def register_outputs(self, register):
+        register(Output("site", lambda site: []))
+
+
+class DelivererImpostor:
+    @hookimpl
+    def register_deliverers(self, register):
+        register("outbox", lambda config, data_dir: None)
+
+
+@pytest.mark.parametrize(
+    ("impostor", "command", "message"),
+    [
+        (SourceImpostor, ("fetch",), "two plugins register the source kind 'feed'"),
+        (OutputImpostor, ("build",), "two plugins register the output 'site'"),
+        (DelivererImpostor, ("plugins",), None),
+    ],
+)
+def test_two_plugins_may_not_take_one_name(project, register_plugin, impostor, command, message):
+    """Built-in names taken again by another plugin: an error naming the name, never a
+    silent choice of one of them."""
+    project.configure([{"id": "fixed", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    register_plugin(impostor(), name="impostor")
+    if message is None:  # listing plugins still works, so the user can find the culprit
+        assert "impostor: register_deliverers" in project.run(*command).output
+        return
+    assert message in project.run(*command, expect=1).output
+
+
+def test_a_deliverer_name_taken_twice_is_an_error(register_plugin):
+    register_plugin(DelivererImpostor(), name="impostor")
+    with pytest.raises(PluginConflict, match="two plugins register the deliverer 'outbox'"):
+        deliverers()
