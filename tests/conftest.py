@@ -33,14 +33,21 @@ def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-@pytest.fixture
-def server():
-    """A real HTTP server on 127.0.0.1 that answers in threads (slow handlers don't block)."""
+@pytest.fixture(scope="session")
+def http_server():
+    """One real HTTP server on 127.0.0.1 for the whole run; it answers in threads."""
     http_server = HTTPServer(host="127.0.0.1", threaded=True)
     http_server.start()
     yield http_server
-    http_server.clear()
     http_server.stop()
+
+
+@pytest.fixture
+def server(http_server):
+    """The HTTP server, with no handlers and no recorded requests: each test starts clean."""
+    http_server.clear()
+    yield http_server
+    http_server.clear()
 
 
 @pytest.fixture
