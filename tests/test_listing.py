@@ -232,3 +232,22 @@ def test_quiet_and_failing_sources_are_flagged_once(site, project):
     assert project.run("check").stderr == ""  # once, not every run
     site.serve("/magazine/", "listing/magazine-week2.html")
     assert project.run("check").stderr == ""  # new items: no longer quiet
+
+
+def test_a_failing_source_is_reported_when_it_fails_for_long_and_when_it_recovers(site, project):
+    site.serve("/magazine/", "listing/magazine-week1.html")
+    project.configure([listing(site)], settings={"flag_after_failures": 3})
+    project.run("check")
+    site.serve("/magazine/", status=503, body=b"Service Unavailable", content_type="text/plain")
+    reports = [project.run("check").stderr for _ in range(4)]
+    assert reports[0] == "publisher check: source 'magazine' failed: HTTP 503 Service Unavailable\n"
+    assert reports[1] == ""
+    assert reports[2].startswith(
+        "publisher check: source 'magazine' has failed 3 runs in a row (since "
+    )
+    assert reports[2].endswith("): HTTP 503 Service Unavailable\n")
+    assert reports[3] == ""
+    site.serve("/magazine/", "listing/magazine-week1.html")
+    recovered = project.run("check").stderr
+    assert recovered == "publisher check: source 'magazine' works again after 4 failed runs\n"
+    assert project.run("check").stderr == ""
