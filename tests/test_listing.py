@@ -251,3 +251,38 @@ def test_a_failing_source_is_reported_when_it_fails_for_long_and_when_it_recover
     recovered = project.run("check").stderr
     assert recovered == "publisher check: source 'magazine' works again after 4 failed runs\n"
     assert project.run("check").stderr == ""
+
+
+def test_summary_next_and_article_selectors_for_a_bespoke_cms(site, project):
+    site.serve("/news/", "listing/cms-page1.html")
+    site.serve("/news/?p=2", "listing/cms-page2.html")
+    for slug in ("one", "two", "three"):
+        site.serve(f"/news/{slug}/", "listing/article-no-date.html")
+    project.configure(
+        [
+            {
+                "id": "cms",
+                "kind": "listing",
+                "url": site.url("/news/"),
+                "item_selector": ".tile",
+                "link_selector": "a.tile-link",
+                "summary_selector": ".teaser",
+                "next_selector": "a.older-posts",
+                "pages": 2,
+                "fetch_articles": True,
+                "max_articles": 2,
+            }
+        ]
+    )
+    assert project.run("fetch").output.startswith("cms  3 new")
+    items = {item["title"]: item for item in stored(project, "cms")}
+    assert items["Filtering and monitoring: a checklist for schools"]["summary"] == (
+        "Ten questions to ask your provider this term."
+    )
+    assert items["Safer Internet Day: resources for governors"]["summary"] == (
+        "Assemblies, lesson plans and a governor briefing."
+    )
+    # At most two articles are read in a run for the dates the listing does not show.
+    article_requests = [path for path in site.requests if path.count("/") == 3]
+    assert len(article_requests) == 2
+    assert sum(item["published"] is not None for item in items.values()) == 2

@@ -158,3 +158,19 @@ def test_bad_fields_are_refused_clearly(mi):
     )
     assert "no MI sheet '7/24'" in mi("show", "7/24", expect=2).output
     assert "is not a date and time" in mi("publish", "1", "--at", "soon", expect=2).output
+
+
+def test_list_by_status(mi):
+    new_published(mi, "Published one", "2024-01-03 10:00")
+    mi("new", "--title", "Still a draft", "--audience", "dsls")
+    mi("new", "--title", "Approved one", "--audience", "dsls")
+    mi("approve", "3")
+
+    def titles(*options):
+        return [row["title"] for row in json.loads(mi("list", *options, "--format", "json").output)]
+
+    assert titles() == ["Published one", "Still a draft", "Approved one"]
+    assert titles("--status", "draft") == ["Still a draft"]
+    assert titles("--status", "approved") == ["Approved one"]
+    assert titles("--status", "published") == ["Published one"]
+    assert "'retracted' is not one of" in mi("list", "--status", "retracted", expect=2).output

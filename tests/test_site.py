@@ -3,12 +3,17 @@
 import email
 import email.policy
 import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
 
 import feedparser
 import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
+from publisher import hookimpl
 from publisher.cli import cli
 from publisher.serve import serve_directory
 
@@ -230,3 +235,53 @@ def test_templates_in_the_configured_folder_override_built_in_ones(project, regi
 def test_preview_needs_a_built_site(project):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
     assert "no site in" in project.run("preview", expect=1).output
+
+
+def test_preview_serves_the_built_site(demo_site):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "preview", "--port", str(port)],
+        cwd=demo_site,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().startswith(
+            f"Serving {demo_site / 'site'} at http://127.0.0.1:{port}/"
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/mi/mi-1-24.html") as response:
+            assert response.status == 200
+            assert "MI 1/24" in response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_plugin_templates_come_after_the_users_and_before_the_built_ins(
+    project, register_plugin, tmp_path
+):
+    plugin_templates = tmp_path / "plugin-templates" / "site"
+    plugin_templates.mkdir(parents=True)
+    (plugin_templates / "index.html").write_text("<p>The plugin's home page</p>")
+
+    class Theme:
+        @hookimpl
+        def template_dirs(self):
+            return [str(tmp_path / "plugin-templates")]
+
+    register_plugin(Theme(), name="theme")
+    news = [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}]
+    project.configure(news)
+    project.run("build", "--output", str(tmp_path / "out"))
+    assert (tmp_path / "out" / "index.html").read_text() == "<p>The plugin's home page</p>"
+    assert "<h1" in (tmp_path / "out" / "updates.html").read_text()  # others: built-in
+
+    users = tmp_path / "mine" / "site"
+    users.mkdir(parents=True)
+    (users / "index.html").write_text("<p>The council's own home page</p>")
+    project.configure(news, settings={"templates": str(tmp_path / "mine")})
+    project.run("build", "--output", str(tmp_path / "out"))
+    assert (tmp_path / "out" / "index.html").read_text() == "<p>The council's own home page</p>"
