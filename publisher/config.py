@@ -74,6 +74,8 @@ class Settings:
     alerts_via: str = "outbox"
     flag_after_failures: int = 24
     flag_quiet_days: int = 60
+    # An approver may not approve their own draft (a one-person team sets this false).
+    four_eyes: bool = True
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ class _Validator:
             flag_quiet_days=int(
                 number("flag_quiet_days", Settings.flag_quiet_days, "a number of days", 1)
             ),
+            four_eyes=bool(settings.get("four_eyes", True)),
         )
 
     def number(

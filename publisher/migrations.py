@@ -173,6 +173,48 @@ MIGRATIONS: list[str] = [
     ALTER TABLE unsubscribed_merged RENAME TO unsubscribed;
     UPDATE OR IGNORE deliveries SET recipient = lower(recipient);
     """,
+    # 8: the web app: team accounts and their sessions, the audit log, subscription requests
+    # awaiting confirmation, each subscriber's frequency, who drafted and approved a sheet
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('editor', 'approver', 'admin')),
+        password_hash TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        details TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE subscription_requests (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        school TEXT NOT NULL DEFAULT '',
+        audiences TEXT NOT NULL DEFAULT '[]',
+        frequency TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        window_started_at TEXT NOT NULL,
+        confirmations INTEGER NOT NULL DEFAULT 0
+    );
+    ALTER TABLE subscribers ADD COLUMN frequency TEXT NOT NULL DEFAULT 'immediately';
+    ALTER TABLE notices ADD COLUMN drafted_by TEXT;
+    ALTER TABLE notices ADD COLUMN approved_by TEXT;
+    ALTER TABLE changes ADD COLUMN handled_at TEXT;
+    ALTER TABLE changes ADD COLUMN handled_by TEXT;
+    """,
 ]
 
 

@@ -21,6 +21,8 @@ from publisher.render import Renderer
 from publisher.sending import Letter, recipient_tokens
 from publisher.store import Store
 
+STATUSES = ("draft", "approved", "published")
+
 
 class NoticeError(InputError):
     """Something a user asked of a sheet that cannot be done, with the reason."""

@@ -418,31 +418,43 @@ class Store:
 
     def save_subscribers(self, subscribers: Iterable[Subscriber]) -> None:
         self.db.executemany(
-            "INSERT INTO subscribers (email, name, school, audiences, added_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET name = excluded.name,"
-            " school = excluded.school, audiences = excluded.audiences",
+            "INSERT INTO subscribers (email, name, school, audiences, frequency, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET name = excluded.name,"
+            " school = excluded.school, audiences = excluded.audiences,"
+            " frequency = excluded.frequency",
             [
-                (s.email, s.name, s.school, json.dumps(list(s.audiences)), to_iso(utcnow()))
+                (
+                    s.email,
+                    s.name,
+                    s.school,
+                    json.dumps(list(s.audiences)),
+                    s.frequency,
+                    to_iso(utcnow()),
+                )
                 for s in subscribers
             ],
         )
 
-    def subscribers(self, audiences: Iterable[str] | None = None) -> list[Subscriber]:
-        """Subscribers (in any of ``audiences``, if given), less the unsubscribed."""
+    def subscribers(
+        self, audiences: Iterable[str] | None = None, frequency: str | None = None
+    ) -> list[Subscriber]:
+        """Subscribers (in any of ``audiences``, at ``frequency``, if given), less the
+        unsubscribed."""
         rows = self.db.execute(
             "SELECT * FROM subscribers WHERE email NOT IN (SELECT email FROM unsubscribed)"
-            " ORDER BY email"
+            " AND (? IS NULL OR frequency = ?) ORDER BY email",
+            (frequency, frequency),
         )
-        found = [
-            Subscriber(
-                row["email"], row["name"], row["school"], tuple(json.loads(row["audiences"]))
-            )
-            for row in rows
-        ]
+        found = [_subscriber(row) for row in rows]
         if audiences is None:
             return found
         wanted = set(audiences)
         return [s for s in found if wanted & set(s.audiences)]
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        """A subscriber by canonical address (whether or not they unsubscribed)."""
+        row = self.db.execute("SELECT * FROM subscribers WHERE email = ?", (email,)).fetchone()
+        return _subscriber(row) if row else None
 
     def remove_subscriber(self, email: str) -> bool:
         return self.db.execute("DELETE FROM subscribers WHERE email = ?", (email,)).rowcount > 0
@@ -551,4 +563,14 @@ def _notice(row: sqlite3.Row) -> Notice:
         deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
         replaces=row["replaces"],
         change_id=row["change_id"],
+    )
+
+
+def _subscriber(row: sqlite3.Row) -> Subscriber:
+    return Subscriber(
+        row["email"],
+        row["name"],
+        row["school"],
+        tuple(json.loads(row["audiences"])),
+        row["frequency"],
     )

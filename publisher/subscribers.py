@@ -33,7 +33,9 @@ COLUMN_ALIASES = {
     "last_name": ("lastname", "surname", "familyname"),
     "school": ("school", "schoolname", "organisation", "organization", "company", "setting"),
     "audiences": ("audiences", "audience", "groups", "group", "tags", "roles", "role", "lists"),
+    "frequency": ("frequency", "howoften"),
 }
+FREQUENCIES = ("immediately", "weekly", "monthly")
 DELIMITERS = (",", ";", "\t")
 AUDIENCE_SEPARATORS = re.compile(r"[;|,]")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -45,12 +47,17 @@ class SubscriberFileError(InputError):
     """A subscriber file that cannot be read at all (its rows are never half-imported)."""
 
 
+DEFAULT_FREQUENCY = "immediately"
+
+
 @dataclass(frozen=True)
 class Subscriber:
     email: str
     name: str = ""
     school: str = ""
     audiences: tuple[str, ...] = ()
+    # immediately (MI sheets and alerts as published), weekly (a digest), monthly (bulletin)
+    frequency: str = DEFAULT_FREQUENCY
 
 
 @dataclass(frozen=True)
@@ -99,9 +106,16 @@ def canonical_emails(addresses: Iterable[str]) -> list[str]:
 
 
 def read_csv(path: Path, config: Config) -> tuple[list[Subscriber], list[RejectedRow]]:
+    """Good rows and rejected ones (with their line numbers) of a CSV file."""
+    return parse_csv(path.read_bytes(), config, str(path))
+
+
+def parse_csv(
+    data: bytes, config: Config, path: str = "the file"
+) -> tuple[list[Subscriber], list[RejectedRow]]:
     """Good rows and rejected ones (with their line numbers). A row repeating an address
     already read adds its audiences to the first one and is not counted twice."""
-    rows = _rows(_decode(path))
+    rows = _rows(_decode(data, path))
     header = next(rows, None)
     if header is None:
         raise SubscriberFileError(f"{path}: the file is empty")
@@ -141,6 +155,9 @@ def plan_import(
     plan = ImportPlan()
     for subscriber in subscribers:
         before = known.get(subscriber.email)
+        if not subscriber.frequency:  # the file has no frequency column: keep what we had
+            frequency = before.frequency if before else DEFAULT_FREQUENCY
+            subscriber = replace(subscriber, frequency=frequency)
         if subscriber.email in unsubscribed:
             plan.unsubscribed.append(subscriber)
         elif before is None:
@@ -166,7 +183,7 @@ def import_subscribers(
 def write_csv(subscribers: Iterable[Subscriber], output: io.TextIOBase) -> int:
     """Write subscribers in the format ``read_csv`` reads; return how many."""
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(["email", "name", "school", "audiences"])
+    writer.writerow(["email", "name", "school", "audiences", "frequency"])
     count = 0
     for subscriber in subscribers:
         cells = [
@@ -174,6 +191,7 @@ def write_csv(subscribers: Iterable[Subscriber], output: io.TextIOBase) -> int:
             subscriber.name,
             subscriber.school,
             ";".join(subscriber.audiences),
+            subscriber.frequency,
         ]
         writer.writerow([_inert(cell) for cell in cells])
         count += 1
@@ -185,8 +203,7 @@ def _inert(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
+def _decode(data: bytes, path: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
@@ -256,4 +273,7 @@ def _subscriber(
         )
     if not audiences:
         raise ValueError(f"{email} has no audiences")
-    return Subscriber(email, name, cell("school"), tuple(dict.fromkeys(audiences)))
+    frequency = cell("frequency").lower()
+    if frequency and frequency not in FREQUENCIES:
+        raise ValueError(f"frequency '{frequency}' is not one of {', '.join(FREQUENCIES)}")
+    return Subscriber(email, name, cell("school"), tuple(dict.fromkeys(audiences)), frequency)

@@ -16,6 +16,7 @@ def pytest_configure(config):
     # Third-party plugins installed on this machine must not leak into the tests.
     sys._called_from_test = True
 
+
 BASE_CONFIG = {
     "organisation": {
         "name": "Testshire Council Education Safeguarding",

@@ -52,6 +52,7 @@ def test_case_variants_of_one_address_are_one_subscriber(people, project):
             "name": "Jo",
             "school": "Oak",
             "audiences": ["dsls", "headteachers"],
+            "frequency": "immediately",
         }
     }
 
@@ -168,7 +169,7 @@ def test_rows_with_control_characters_are_rejected_by_line(people, project, cell
         "email;name;school;audiences\njo@oak.example;Patel, Jo;Oak;dsls,governors\n",
         "email\tname\tschool\taudiences\njo@oak.example\tPatel, Jo\tOak\tdsls;governors\n",
         'email,name,school,audiences\njo@oak.example,"Patel, Jo",Oak,dsls|governors\n',
-        'Email Address,Full Name,Organisation,TAGS\n'
+        "Email Address,Full Name,Organisation,TAGS\n"
         'jo@oak.example,"Patel, Jo",Oak,DSLs;Governors\n',
     ],
     ids=["semicolons", "tabs", "quoted commas", "mailchimp-style headers"],
@@ -260,5 +261,16 @@ def test_export_round_trips_and_neutralises_formulas(people, project, tmp_path):
     assert listed(project).keys() == before.keys()
     only_governors = project.run("subscribers", "export", "--audience", "governors").stdout
     assert only_governors.splitlines()[1:] == [
-        'jo@oak.example,"\'=HYPERLINK(""http://evil.example"")",Oak,dsls;governors'
+        'jo@oak.example,"\'=HYPERLINK(""http://evil.example"")",Oak,dsls;governors,immediately'
     ]
+
+
+def test_frequency_column_is_read_and_kept_when_a_file_has_none(people, project):
+    people("email,name,school,audiences,frequency\njo@oak.example,Jo,Oak,dsls,Weekly\n")
+    assert listed(project)["jo@oak.example"]["frequency"] == "weekly"
+    people("email,name,school,audiences\njo@oak.example,Jo,Oak,governors\n")
+    assert listed(project)["jo@oak.example"]["frequency"] == "weekly"
+    bad = people(
+        "email,name,school,audiences,frequency\nkim@ash.example,Kim,Ash,dsls,daily\n", expect=1
+    )
+    assert "frequency 'daily' is not one of immediately, weekly, monthly" in bad.stderr

@@ -19,6 +19,7 @@ from publisher.cli.mi import mi
 from publisher.cli.project import demo, init, plugins
 from publisher.cli.site import build, preview
 from publisher.cli.sources import fetch, items, sources
+from publisher.cli.web import serve, users_group
 from publisher.errors import PublisherError
 from publisher.plugins import load_plugins
 
@@ -82,6 +83,8 @@ for command in (
     send,
     plugins,
     preview,
+    serve,
+    users_group,
     demo,
 ):
     cli.add_command(command)

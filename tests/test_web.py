@@ -1,0 +1,365 @@
+"""The web app through a real HTTP client (Flask's test client over the WSGI app): signing
+in, roles, four eyes, CSRF, signed links, one-click unsubscribe, no enumeration."""
+
+import email
+import email.policy
+import re
+import time
+
+import pytest
+
+from publisher.config import load_config
+from publisher.links import make_token
+from publisher.sources import source_kinds
+from publisher.store import Store
+from publisher.subscribers import Subscriber
+from publisher.users import add_user
+from publisher.web import create_app, limiter
+
+NEWS = [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def web(project):
+    """The app on a project with an editor, two approvers and an admin."""
+
+    def make(**settings):
+        project.configure(NEWS, settings=settings)
+        store = Store(project.data_dir)
+        for address, role in (
+            ("ed@council.example", "editor"),
+            ("ap@council.example", "approver"),
+            ("ap2@council.example", "approver"),
+            ("admin@council.example", "admin"),
+        ):
+            add_user(store, address, role, PASSWORD)
+        store.close()
+        config = load_config(project.config_path, source_kinds())
+        app = create_app(config, project.data_dir, project.path / "site")
+        limiter.reset()  # per-client limits are counted in memory, across apps
+        return app
+
+    return make
+
+
+def csrf_token(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, email, password=PASSWORD, next_path=None):
+    token = csrf_token(client, "/login")
+    query = f"?next={next_path}" if next_path is not None else ""
+    return client.post(
+        f"/login{query}", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def post(client, path, data=None, page=None):
+    """A form post with the CSRF token of ``page`` (default: the team inbox)."""
+    token = csrf_token(client, page or "/team/")
+    return client.post(path, data={**(data or {}), "csrf_token": token})
+
+
+def draft(client, title="Filtering standards"):
+    response = post(
+        client,
+        "/team/mi/new",
+        {"title": title, "type": "Action", "audiences": ["dsls"]},
+        page="/team/mi/new",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/team/mi/(\d+)/edit", response.headers["Location"]).group(1))
+
+
+# Signing in --------------------------------------------------------------------------------
+
+
+def test_team_pages_need_signing_in(web):
+    client = web().test_client()
+    for path in ("/team/", "/team/mi", "/team/subscribers", "/team/sources", "/team/audit"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_sign_in_sets_a_safe_session_cookie(web):
+    client = web().test_client()
+    response = sign_in(client, "Ed@Council.Example")
+    assert response.headers["Location"] == "/team/"
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if "publisher_session" in c)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # http://localhost: a Secure cookie would never come back
+    assert client.get("/team/").status_code == 200
+
+
+def test_cookies_are_secure_when_the_site_is_https(web):
+    client = web(site_url="https://safeguarding.testshire.example/").test_client()
+    response = sign_in(client, "ed@council.example")
+    assert all("Secure" in cookie for cookie in response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("password", ["wrong", "", PASSWORD.upper(), PASSWORD + " "])
+def test_wrong_passwords_are_refused_with_an_error_summary(web, password):
+    client = web().test_client()
+    response = sign_in(client, "ed@council.example", password)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page and "<title>Error: Sign in" in page
+    assert client.get("/team/").status_code == 302
+
+
+def test_unknown_accounts_get_the_same_answer_as_wrong_passwords(web):
+    client = web().test_client()
+    unknown = sign_in(client, "nobody@council.example").get_data(as_text=True)
+    wrong = sign_in(client, "ed@council.example", "wrong password!").get_data(as_text=True)
+    strip = re.compile(r'name="csrf_token" value="[^"]+"|value="[^"]*@council.example"')
+    assert strip.sub("", unknown) == strip.sub("", wrong)
+
+
+def test_an_account_locks_after_five_failures(web):
+    client = web().test_client()
+    for _ in range(5):
+        assert sign_in(client, "ed@council.example", "not the password").status_code == 400
+    assert sign_in(client, "ed@council.example").status_code == 400  # right, but locked
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "//evil.example/",
+        "https://evil.example/team/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/%0d%0aLocation:%20https://evil.example",
+        "evil.example",
+    ],
+)
+def test_next_never_leaves_the_site(web, next_path):
+    client = web().test_client()
+    response = sign_in(client, "ed@council.example", next_path=next_path)
+    assert response.headers["Location"] == "/team/"
+
+
+def test_next_returns_to_the_page_asked_for(web):
+    client = web().test_client()
+    assert (
+        sign_in(client, "ed@council.example", next_path="/team/mi").headers["Location"]
+        == "/team/mi"
+    )
+
+
+def test_logout_everywhere_ends_every_session(web):
+    app = web()
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, "ed@council.example")
+    sign_in(phone, "ed@council.example")
+    post(laptop, "/logout", {"everywhere": "yes"})
+    assert laptop.get("/team/").status_code == 302
+    assert phone.get("/team/").status_code == 302
+
+
+# CSRF and roles ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, "", "forged", "a" * 91])
+def test_forms_without_a_valid_csrf_token_are_refused(web, token):
+    client = web().test_client()
+    sign_in(client, "ap@council.example")
+    data = {"title": "x", "type": "Action", "audiences": ["dsls"]}
+    if token is not None:
+        data["csrf_token"] = token
+    response = client.post("/team/mi/new", data=data)
+    assert response.status_code == 403
+    assert "This form has expired" in response.get_data(as_text=True)
+    login = client.post("/login", data={"email": "ed@council.example", "password": PASSWORD})
+    assert login.status_code == 403
+
+
+def test_editors_cannot_approve_publish_send_or_read_the_audit_log(web):
+    client = web().test_client()
+    sign_in(client, "ed@council.example")
+    notice_id = draft(client)
+    for action in ("approve", "publish", "send"):
+        assert post(client, f"/team/mi/{notice_id}/{action}").status_code == 403
+    assert client.get("/team/audit").status_code == 403
+    assert post(client, "/team/sources").status_code == 403
+
+
+def test_four_eyes_an_approver_cannot_approve_their_own_draft(web):
+    app = web()
+    author, other = app.test_client(), app.test_client()
+    sign_in(author, "ap@council.example")
+    notice_id = draft(author)
+    refused = post(author, f"/team/mi/{notice_id}/approve")
+    assert "another approver must approve it" in author.get(refused.headers["Location"]).get_data(
+        as_text=True
+    )
+    sign_in(other, "ap2@council.example")
+    approved = post(other, f"/team/mi/{notice_id}/approve")
+    assert "Approved" in other.get(approved.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_one_person_team_can_relax_four_eyes(web):
+    client = web(four_eyes=False).test_client()
+    sign_in(client, "ap@council.example")
+    notice_id = draft(client)
+    approved = post(client, f"/team/mi/{notice_id}/approve")
+    assert "Approved" in client.get(approved.headers["Location"]).get_data(as_text=True)
+
+
+def test_every_action_is_in_the_audit_log(web):
+    app = web()
+    editor, approver, admin = app.test_client(), app.test_client(), app.test_client()
+    sign_in(editor, "ed@council.example")
+    notice_id = draft(editor, "Online safety audit")
+    sign_in(approver, "ap@council.example")
+    post(approver, f"/team/mi/{notice_id}/approve")
+    post(approver, f"/team/mi/{notice_id}/publish")
+    sign_in(admin, "admin@council.example")
+    log = admin.get("/team/audit").get_data(as_text=True)
+    for line in (
+        "drafted MI sheet #1 Online safety audit",
+        "approved MI sheet #1 Online safety audit",
+        "published MI sheet MI 1/",
+        "signed in",
+    ):
+        assert line in log
+
+
+# Schools: subscribing, signed links, unsubscribing ----------------------------------------
+
+
+def subscribe(client, email="Jo@Oak.example", **fields):
+    token = csrf_token(client, "/subscribe")
+    data = {"email": email, "audiences": ["dsls"], "frequency": "weekly", **fields}
+    return client.post("/subscribe", data={**data, "csrf_token": token})
+
+
+def outbox(project):
+    return sorted((project.data_dir / "outbox").glob("*Confirm-your-subscription*.eml"))
+
+
+def test_subscribing_sends_a_confirmation_and_nothing_else(web, project):
+    client = web().test_client()
+    response = subscribe(client)
+    assert response.headers["Location"] == "/subscribe/check-your-email"
+    [confirmation] = outbox(project)
+    message = email.message_from_bytes(confirmation.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "jo@oak.example"
+    text = message.get_body(("plain",)).get_content()
+    link = re.search(r"http://localhost(/subscribe/confirm/[\w.\-]+)", text).group(1)
+    store = Store(project.data_dir)
+    assert store.subscribers() == []  # not before confirmation
+    page = client.get(link)
+    assert "Confirm that <strong>jo@oak.example</strong>" in page.get_data(as_text=True)
+    post(client, link, page="/subscribe")
+    [subscriber] = store.subscribers()
+    assert (subscriber.email, subscriber.audiences, subscriber.frequency) == (
+        "jo@oak.example",
+        ("dsls",),
+        "weekly",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not an address"}, "Enter an email address in the correct format"),
+        ({"email": ""}, "Enter an email address in the correct format"),
+        ({"audiences": []}, "Select at least one audience"),
+        ({"audiences": ["trustees"]}, "Select at least one audience"),
+        ({"frequency": "hourly"}, "Select how often you want to hear from us"),
+        ({"name": "x" * 201}, "Keep this to 200 characters or fewer"),
+    ],
+)
+def test_subscribe_form_errors_are_shown_by_field(web, project, fields, message):
+    client = web().test_client()
+    response = subscribe(client, **fields)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page and message in page
+    assert outbox(project) == []
+
+
+def test_the_same_answer_for_known_and_unknown_addresses_and_a_daily_limit(web, project):
+    client = web().test_client()
+    answers = {subscribe(client, email).headers["Location"] for email in ["a@b.example"] * 4}
+    answers.add(subscribe(client, "someone.else@b.example").headers["Location"])
+    assert answers == {"/subscribe/check-your-email"}
+    assert len(outbox(project)) == 3 + 1  # three a day to one address
+    limited = subscribe(client, "third@b.example")  # five a minute from one client
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.get_data(as_text=True)
+
+
+def test_altered_expired_or_misused_links_are_refused(web, project, monkeypatch):
+    client = web().test_client()
+    good = make_token(project.data_dir, "manage", "jo@oak.example")
+    with monkeypatch.context() as past:
+        past.setattr(time, "time", lambda: 1_000_000_000.0)
+        expired = make_token(project.data_dir, "confirm", "jo@oak.example")
+    for path, message in (
+        (f"/manage/{good[:-2]}", "not valid"),
+        (f"/manage/{good}x", "not valid"),
+        (f"/unsubscribe/{good}", "not valid"),  # a manage link is no unsubscribe link
+        (f"/subscribe/confirm/{good}", "not valid"),
+        (f"/subscribe/confirm/{expired}", "expired"),
+        ("/unsubscribe/", "Page not found"),
+    ):
+        response = client.get(path)
+        assert response.status_code in (400, 404), path
+        assert message in response.get_data(as_text=True), path
+
+
+def test_one_click_unsubscribe_is_a_plain_post_with_no_session(web, project):
+    """RFC 8058: the mail provider POSTs 'List-Unsubscribe=One-Click' to the link."""
+    app = web()
+    store = Store(project.data_dir)
+    with store.transaction():
+        store.save_subscribers([Subscriber("jo@oak.example", audiences=("dsls",))])
+    token = make_token(project.data_dir, "unsubscribe", "jo@oak.example")
+    provider = app.test_client()  # no cookies, no CSRF token
+    response = provider.post(
+        f"/unsubscribe/{token}",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert store.unsubscribed() == {"jo@oak.example"}
+    assert store.subscribers() == []
+
+
+def test_manage_changes_preferences_through_the_signed_link(web, project):
+    app = web()
+    store = Store(project.data_dir)
+    with store.transaction():
+        store.save_subscribers([Subscriber("jo@oak.example", "Jo", audiences=("dsls",))])
+    client = app.test_client()
+    path = f"/manage/{make_token(project.data_dir, 'manage', 'jo@oak.example')}"
+    token = csrf_token(client, path)
+    response = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "name": "Jo Patel",
+            "school": "Oak Primary",
+            "audiences": ["dsls", "governors"],
+            "frequency": "monthly",
+        },
+    )
+    assert "Your preferences are saved." in response.get_data(as_text=True)
+    [jo] = store.subscribers()
+    assert (jo.name, jo.audiences, jo.frequency) == ("Jo Patel", ("dsls", "governors"), "monthly")
+
+
+def test_the_built_site_is_served_and_nothing_outside_it(web, project):
+    client = web().test_client()
+    assert client.get("/").status_code == 200  # built on first request
+    assert client.get("/updates.html").status_code == 200
+    for path in ("/../feeds.yaml", "/%2e%2e/feeds.yaml", "/..%2ffeeds.yaml", "/data/publisher.db"):
+        assert client.get(path).status_code == 404, path
+    headers = client.get("/subscribe").headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
