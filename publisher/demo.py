@@ -37,11 +37,14 @@ from publisher.serve import serve_directory
 from publisher.sources import source_kinds
 from publisher.store import Store
 from publisher.subscribers import import_subscribers, read_csv
+from publisher.users import add_user
 
 SAMPLES = files("publisher.sample_data")
 MARKER = ".publisher-demo"
 WTTSC_PATH = "government/publications/working-together-to-safeguard-children--2"
-OUTPUT_FOLDERS = ("data", "site", "outbox")
+DATA_FOLDER = "publisher-data"  # where the CLI looks by default, so `publisher serve` finds it
+OUTPUT_FOLDERS = (DATA_FOLDER, "site", "outbox")
+DEMO_TEAM = (("editor@example.gov.uk", "editor"), ("approver@example.gov.uk", "approver"))
 DEMO_MONTH = "2024-02"
 
 
@@ -54,7 +57,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     started = time.perf_counter()
     directory = _prepare(Path(directory).resolve())
     kinds = source_kinds()
-    store = Store(directory / "data")
+    store = Store(directory / DATA_FOLDER)
     with tempfile.TemporaryDirectory() as served, as_file(SAMPLES) as samples:
         served = Path(served)
         shutil.copytree(samples / "served", served, dirs_exist_ok=True)
@@ -111,6 +114,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     report = send_letters(config, store, letters, directory)
     echo(f"Sent MI {notices[0].number} and the bulletin: {len(report.sent)} emails to the outbox")
     previews = write_previews(renderer, config, bulletin, directory / "outbox" / "bulletin")
+    team = [add_user(store, email, role)[::-1] for email, role in DEMO_TEAM]
     store.close()
     outbox = directory / "outbox"
 
@@ -129,6 +133,9 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     echo(f"\nDemo finished in {time.perf_counter() - started:.1f}s. Open:")
     for label, path in written.items():
         echo(f"  {label:<15} {path}")
+    echo(f"\nThe web app: cd {directory} && publisher serve, then open http://127.0.0.1:8000/")
+    for password, user in team:
+        echo(f"  sign in as {user.email} ({user.role}), password {password}")
     return written
 
 

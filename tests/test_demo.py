@@ -71,6 +71,7 @@ def comparable(output: str) -> str:
     and the alert's Message-ID in the outbox file name."""
     output = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", output)
     output = re.sub(r"-[0-9a-f]{10}\.eml", "-ID.eml", output)
+    output = re.sub(r"password \S+", "password PASSWORD", output)
     return re.sub(r"finished in [\d.]+s", "finished in Ns", output)
 
 

@@ -2,7 +2,6 @@
 
 import email
 import email.policy
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
+from conftest import axe_violations
 from publisher import hookimpl
 from publisher.cli import cli
 from publisher.serve import serve_directory
@@ -103,7 +103,7 @@ def test_audience_feeds_are_valid_and_guids_stable(demo_site, tmp_path):
             "--config",
             str(config),
             "--data-dir",
-            str(demo_site / "data"),
+            str(demo_site / "publisher-data"),
             "build",
             "--output",
             str(rebuilt),
@@ -152,14 +152,8 @@ def test_hostile_feed_html_never_reaches_pages_feeds_or_email(server, project, t
 
 
 @pytest.mark.browser
-def test_pages_have_no_axe_violations(demo_site):
+def test_pages_have_no_axe_violations(demo_site, chromium):
     """WCAG 2.2 AA: axe-core in headless Chromium finds nothing on any kind of page."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
-
     pages = [
         "index.html",
         "updates.html",
@@ -170,42 +164,14 @@ def test_pages_have_no_axe_violations(demo_site):
         "bulletins/2024-02/index.html",
         "bulletins/2024-02/dsls.html",
     ]
-    axe = Axe()
     problems = {}
-    with serve_directory(demo_site / "site") as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
+    with serve_directory(demo_site / "site") as base_url:
+        page = chromium.new_page()
         for path in pages:
             page.goto(base_url + path)
-            results = axe.run(
-                page,
-                options={
-                    "runOnly": {
-                        "type": "tag",
-                        "values": [
-                            "wcag2a",
-                            "wcag2aa",
-                            "wcag21a",
-                            "wcag21aa",
-                            "wcag22aa",
-                            "best-practice",
-                        ],
-                    }
-                },
-            )
-            if results.violations_count:
-                problems[path] = results.generate_report()
-        browser.close()
+            if report := axe_violations(page):
+                problems[path] = report
+        page.close()
     assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())
 
 

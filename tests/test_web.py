@@ -4,7 +4,11 @@ in, roles, four eyes, CSRF, signed links, one-click unsubscribe, no enumeration.
 import email
 import email.policy
 import re
+import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -363,3 +367,29 @@ def test_the_built_site_is_served_and_nothing_outside_it(web, project):
     headers = client.get("/subscribe").headers
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_publisher_serve_runs_the_app(project):
+    project.configure(NEWS)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        project.argv("serve", "--port", str(port)), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline() == (
+            f"Serving on http://127.0.0.1:{port}/ (team pages: /team/; Ctrl-C to stop)\n"
+        )
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/subscribe") as response:
+                    assert "Subscribe by email" in response.read().decode()
+                    break
+            except urllib.error.URLError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("publisher serve did not answer")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
