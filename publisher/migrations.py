@@ -174,7 +174,8 @@ MIGRATIONS: list[str] = [
     UPDATE OR IGNORE deliveries SET recipient = lower(recipient);
     """,
     # 8: the web app: team accounts and their sessions, the audit log, subscription requests
-    # awaiting confirmation, each subscriber's frequency, who drafted and approved a sheet
+    # awaiting confirmation, each subscriber's frequency, who drafted and approved a sheet,
+    # handled changes, and schools' confirmations that an ACTION sheet is done
     """
     CREATE TABLE users (
         id INTEGER PRIMARY KEY,
@@ -214,6 +215,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE notices ADD COLUMN approved_by TEXT;
     ALTER TABLE changes ADD COLUMN handled_at TEXT;
     ALTER TABLE changes ADD COLUMN handled_by TEXT;
+    CREATE TABLE action_confirmations (
+        notice_number TEXT NOT NULL,
+        email TEXT NOT NULL,
+        school TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (notice_number, email)
+    );
     """,
 ]
 

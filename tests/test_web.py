@@ -3,6 +3,7 @@ in, roles, four eyes, CSRF, signed links, one-click unsubscribe, no enumeration.
 
 import email
 import email.policy
+import json
 import re
 import socket
 import subprocess
@@ -393,3 +394,54 @@ def test_publisher_serve_runs_the_app(project):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_schools_confirm_an_action_sheet_and_the_team_sees_who_has_not(web, project, tmp_path):
+    app = web()
+    (tmp_path / "s.csv").write_text(
+        "email,name,school,audiences\n"
+        "dsl@oak.example,Jo,Oak Primary,dsls\n"
+        "head@oak.example,Sam,Oak Primary,dsls\n"
+        "dsl@ash.example,Kim,Ash Academy,dsls\n"
+    )
+    project.run("subscribers", "import", str(tmp_path / "s.csv"))
+    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "5")
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    project.run("send", "--mi", "1/24")
+
+    client = app.test_client()
+    path = f"/actions/{make_token(project.data_dir, 'action', ['1/24', 'head@oak.example'])}"
+    assert "Confirm we have done this" in client.get(path).get_data(as_text=True)
+    token = csrf_token(client, path)
+    done = client.post(path, data={"csrf_token": token, "note": "  Checked with  our provider "})
+    assert "1/24 is confirmed as done" in done.get_data(as_text=True)
+    assert client.get(f"{path}x").status_code == 400  # altered
+
+    rows = json.loads(project.run("mi", "status", "1/24", "--format", "json").output)
+    assert [(row["school"], row["status"], row["confirmed_by"], row["note"]) for row in rows] == [
+        ("Ash Academy", "overdue", None, ""),
+        ("Oak Primary", "confirmed", "head@oak.example", "Checked with our provider"),
+    ]
+    text = project.run("mi", "status", "1/24").output
+    assert text.startswith("MI 1/24 ACTION by 10/01/2024: Filtering audit: 1 confirmed, 0 waiting")
+    csv_lines = project.run("mi", "status", "1/24", "--format", "csv").output.splitlines()
+    assert csv_lines[0] == "school,status,confirmed_by,confirmed_at,note"
+    assert csv_lines[1] == "Ash Academy,overdue,,,"
+
+    approver = app.test_client()
+    sign_in(approver, "ap@council.example")
+    page = approver.get("/team/mi/1").get_data(as_text=True)
+    assert "Action tracking" in page and "Overdue" in page and "Checked with our provider" in page
+
+
+def test_information_sheets_take_no_confirmations(web, project):
+    app = web()
+    project.run("mi", "new", "--title", "For information", "--type", "Information")
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    client = app.test_client()
+    path = f"/actions/{make_token(project.data_dir, 'action', ['1/24', 'jo@oak.example'])}"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 400
+    assert "asks for no action to confirm" in response.get_data(as_text=True)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections import Counter
+
 import click
 
+from publisher.actions import action_status
+from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
-from publisher.dates import utcnow
+from publisher.dates import to_iso, utcnow
 from publisher.notices import (
     approve,
     check_editable,
@@ -154,3 +160,52 @@ def mi_delete(app: App, reference: str) -> None:
     notice = find(app.store, reference)
     delete(app.store, notice)
     click.echo(f"Deleted draft #{notice.id}")
+
+
+@mi.command(name="status")
+@click.argument("reference")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+)
+@pass_app
+def mi_status(app: App, reference: str, output_format: str) -> None:
+    """Which schools confirmed an ACTION sheet is done, which have not, which are overdue."""
+    notice = find(app.store, reference)
+    today = action_today()
+    rows = [
+        {
+            "school": school.school,
+            "status": school.status(notice.deadline, today),
+            "confirmed_by": school.confirmed_by,
+            "confirmed_at": to_iso(school.confirmed_at),
+            "note": school.note,
+            "recipients": list(school.recipients),
+        }
+        for school in action_status(app.store, notice)
+    ]
+    if output_format == "json":
+        echo_json(rows)
+    elif output_format == "csv":
+        output = io.StringIO()
+        writer = csv.writer(output, lineterminator="\n")
+        writer.writerow(["school", "status", "confirmed_by", "confirmed_at", "note"])
+        for row in rows:
+            writer.writerow([row[key] or "" for key in list(row)[:5]])
+        click.echo(output.getvalue(), nl=False)
+    else:
+        counts = Counter(row["status"] for row in rows)
+        click.echo(
+            f"{notice.subject}: {counts['confirmed']} confirmed, {counts['waiting']} waiting, "
+            f"{counts['overdue']} overdue, of {len(rows)} schools"
+        )
+        for row in rows:
+            when = (
+                f" {row['confirmed_at'][:10]} by {row['confirmed_by']}"
+                if row["confirmed_at"]
+                else ""
+            )
+            click.echo(f"  {row['status']:<9} {row['school']}{when}")

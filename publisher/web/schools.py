@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from publisher import subscriptions
+from publisher import actions, subscriptions
 from publisher.errors import InputError
 from publisher.links import LinkError, make_token, read_token
 from publisher.subscriptions import FREQUENCY_LABELS, FormErrors
@@ -122,3 +122,23 @@ def unsubscribe(token: str):
         subscriptions.unsubscribe(store(), email)
         return render_template("web/unsubscribed.html", email=email)
     return render_template("web/unsubscribe.html", email=email, token=token)
+
+
+def action_url(number: str, email: str) -> str:
+    token = make_token(data_dir(), "action", [number, email])
+    return url_for("schools.confirm_action", token=token, _external=True)
+
+
+@blueprint.route("/actions/<token>", methods=["GET", "POST"])
+def confirm_action(token: str):
+    try:
+        number, email = read_token(data_dir(), "action", token)
+        notice = store().notice(number)
+        if notice is None:
+            raise LinkError("this MI sheet no longer exists")
+        if request.method == "POST":
+            actions.confirm_action(store(), notice, email, request.form.get("note", ""))
+            return render_template("web/action_confirmed.html", notice=notice, email=email)
+    except InputError as error:
+        return render_template("web/link_error.html", message=str(error)), 400
+    return render_template("web/action.html", notice=notice, email=email)

@@ -6,7 +6,7 @@ import io
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
-from publisher import audit, notices, workflow
+from publisher import actions, audit, notices, workflow
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.health import health_news, source_rows
@@ -84,6 +84,8 @@ def mi_show(notice_id: int):
         drafted_by=workflow.drafted_by(store(), notice),
         counts=workflow.recipients_by_audience(config(), store(), notice),
         log=workflow.send_log(store(), notice) if notice.number else [],
+        schools=actions.action_status(store(), notice) if notice.number else [],
+        today=actions.today(),
         message=request.args.get("message"),
         error=request.args.get("error"),
     )

@@ -1,0 +1,93 @@
+"""Action tracking: schools confirm an ACTION sheet is done, with one signed link each.
+
+A school is the subscribers sharing a school name (or one address, when no school is
+given). The team sees, per sheet, who confirmed and when, who has not, and who is overdue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from publisher.dates import UK, from_iso, to_iso, utcnow
+from publisher.errors import InputError
+from publisher.models import Notice
+from publisher.store import Store
+
+MAX_NOTE_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class SchoolStatus:
+    school: str
+    recipients: tuple[str, ...]
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    note: str = ""
+
+    def status(self, deadline: date | None, today: date) -> str:
+        """confirmed, overdue (past the deadline without a confirmation) or waiting."""
+        if self.confirmed_at:
+            return "confirmed"
+        return "overdue" if deadline and today > deadline else "waiting"
+
+
+def confirm_action(store: Store, notice: Notice, email: str, note: str = "") -> None:
+    """Record that ``email``'s school has done what the sheet asks (once; a second
+    confirmation keeps the first time and adds nothing)."""
+    if notice.type.lower() != "action" or notice.status != "published":
+        raise InputError(f"{notice.label} asks for no action to confirm")
+    note = " ".join(note.split())
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InputError(f"keep the note to {MAX_NOTE_LENGTH} characters or fewer")
+    subscriber = store.subscriber(email)
+    with store.transaction():
+        store.db.execute(
+            "INSERT OR IGNORE INTO action_confirmations"
+            " (notice_number, email, school, note, confirmed_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                notice.number,
+                email,
+                subscriber.school if subscriber else "",
+                note,
+                to_iso(utcnow()),
+            ),
+        )
+
+
+def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
+    """Each school the sheet was sent to, with its confirmation if any, by school name."""
+    confirmations = {
+        row["email"]: row
+        for row in store.db.execute(
+            "SELECT * FROM action_confirmations WHERE notice_number = ?", (notice.number,)
+        )
+    }
+    schools: dict[str, list[str]] = {}
+    for row in store.deliveries(f"mi/{notice.number}"):
+        if row["status"] != "sent":
+            continue
+        subscriber = store.subscriber(row["recipient"])
+        school = (subscriber.school if subscriber else "") or row["recipient"]
+        schools.setdefault(school, []).append(row["recipient"])
+    statuses = []
+    for school, recipients in sorted(schools.items(), key=lambda pair: pair[0].lower()):
+        first = min(
+            (confirmations[email] for email in recipients if email in confirmations),
+            key=lambda row: row["confirmed_at"],
+            default=None,
+        )
+        statuses.append(
+            SchoolStatus(
+                school,
+                tuple(recipients),
+                first["email"] if first else None,
+                from_iso(first["confirmed_at"]) if first else None,
+                first["note"] if first else "",
+            )
+        )
+    return statuses
+
+
+def today() -> date:
+    return utcnow().astimezone(UK).date()
