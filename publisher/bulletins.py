@@ -168,15 +168,43 @@ def stored_bulletin(store: Store, month: str) -> Bulletin:
     return Bulletin.from_json(content)
 
 
+EDITORIAL_FILE = "editorial.yaml"
+EDITORIAL_TEMPLATE = """\
+# The editor's choices for this month's bulletin (YAML). Every field is optional.
+# intro: a paragraph at the top of every edition.
+intro: ""
+# order: section titles in the order you want them; others follow.
+order: []
+# drop: the url or title of each entry to leave out.
+drop: []
+# add: entries of your own, e.g.
+# - title: Training dates for DSLs
+#   url: https://www.example.gov.uk/training
+#   summary: Book by 31 March.
+#   section: From the team
+add: []
+"""
+
+
 def read_editorial(path: Path) -> dict:
     """An editorial YAML file: intro, order, drop, add."""
+    return parse_editorial(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_editorial(text: str, name: str = "the editorial") -> dict:
+    """Editorial YAML (intro, order, drop, add) as a dict, or a ``BulletinError``."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        raise BulletinError(f"{path}: not valid YAML: {error}") from None
+        raise BulletinError(f"{name}: not valid YAML: {error}") from None
     if not isinstance(data, dict):
-        raise BulletinError(f"{path}: expected 'intro', 'order', 'drop' and 'add' fields")
+        raise BulletinError(f"{name}: expected 'intro', 'order', 'drop' and 'add' fields")
     return data
+
+
+def saved_editorial(data_dir: Path, month: str) -> Path:
+    """Where the editorial of ``month`` is kept when written in the web app."""
+    return Path(data_dir) / "bulletins" / month / EDITORIAL_FILE
 
 
 def apply_editorial(bulletin: Bulletin, editorial: dict) -> Bulletin:

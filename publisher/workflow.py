@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher import audit, notices
+from publisher import audit, bulletins, notices
 from publisher.config import Config
 from publisher.dates import to_iso, utcnow
 from publisher.models import Change, Notice
@@ -134,3 +134,59 @@ def send(config: Config, store: Store, actor: User, notice: Notice, data_dir: Pa
 def send_log(store: Store, notice: Notice) -> list[dict]:
     """Each recipient of a sheet with its status (sent, failed with reason, pending)."""
     return [dict(row) for row in store.deliveries(f"mi/{notice.number}")]
+
+
+def editorial_text(data_dir: Path, month: str) -> str:
+    """The month's editorial as last saved in the web app, or a commented template."""
+    path = bulletins.saved_editorial(data_dir, month)
+    return path.read_text(encoding="utf-8") if path.exists() else bulletins.EDITORIAL_TEMPLATE
+
+
+def preview_bulletin(config: Config, store: Store, month: str, text: str) -> bulletins.Bulletin:
+    """The month's bulletin with this editorial, not stored."""
+    return bulletins.gather(config, store, month, bulletins.parse_editorial(text))
+
+
+def preview_edition(
+    config: Config, store: Store, month: str, text: str, audience: str
+) -> tuple[bulletins.Bulletin, str]:
+    """One audience's edition of the month's bulletin with this editorial, and its
+    plain-text email."""
+    edition = preview_bulletin(config, store, month, text).for_audience(audience)
+    context = bulletins.bulletin_context(config, edition, config.audiences.get(audience, ""))
+    return edition, Renderer(config).render("email/bulletin.txt", **context)
+
+
+def save_bulletin(
+    config: Config, store: Store, actor: User, data_dir: Path, month: str, text: str
+) -> bulletins.Bulletin:
+    """Keep the editorial, build the month's bulletin with it and store it (as
+    ``publisher bulletin build --month`` does, which then uses the same editorial)."""
+    built = preview_bulletin(config, store, month, text)
+    path = bulletins.saved_editorial(data_dir, month)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    with store.transaction():
+        store.save_bulletin(month, built.to_json())
+        audit.record(store, actor.email, "built bulletin", month, f"{built.entry_count} entries")
+    return built
+
+
+def send_bulletin(
+    config: Config, store: Store, actor: User, data_dir: Path, month: str
+) -> SendReport:
+    """Send the stored bulletin of ``month`` to every subscriber (exactly once each)."""
+    if not actor.can("approver"):
+        raise notices.NoticeError("only approvers can send bulletins")
+    built = bulletins.stored_bulletin(store, month)
+    letters = bulletins.bulletin_letters(Renderer(config), config, built, store.subscribers())
+    report = send_letters(config, store, letters, data_dir)
+    with store.transaction():
+        audit.record(
+            store,
+            actor.email,
+            "sent bulletin",
+            month,
+            f"{len(report.sent)} sent, {len(report.failed)} failed",
+        )
+    return report

@@ -445,3 +445,54 @@ def test_information_sheets_take_no_confirmations(web, project):
     response = client.post(path, data={"csrf_token": csrf_token(client, path)})
     assert response.status_code == 400
     assert "asks for no action to confirm" in response.get_data(as_text=True)
+
+
+def test_the_bulletin_is_composed_previewed_saved_and_sent_from_the_browser(web, project, tmp_path):
+    app = web()
+    (tmp_path / "s.csv").write_text(
+        "email,name,school,audiences\ndsl@oak.example,Jo,Oak,dsls\nhead@ash.example,Sam,Ash,headteachers\n"
+    )
+    project.run("subscribers", "import", str(tmp_path / "s.csv"))
+    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "5")
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    editor = app.test_client()
+    sign_in(editor, "ed@council.example")
+    page = editor.get("/team/bulletins/2024-01?audience=dsls").get_data(as_text=True)
+    assert "# intro: a paragraph at the top of every edition." in page  # the template
+    assert "MI 1/24" in page
+    editorial = (
+        "intro: Welcome to January.\n"
+        "add:\n"
+        "  - title: Training dates for DSLs\n"
+        "    url: https://www.testshire.example/training\n"
+        "    section: From the team\n"
+    )
+    token = csrf_token(editor, "/team/bulletins/2024-01")
+    preview = editor.post(
+        "/team/bulletins/2024-01",
+        data={"csrf_token": token, "text": editorial, "action": "preview", "audience": "dsls"},
+    ).get_data(as_text=True)
+    assert "Training dates for DSLs" in preview and "Welcome to January." in preview
+    broken = editor.post(
+        "/team/bulletins/2024-01",
+        data={"csrf_token": token, "text": "intro: [unclosed", "action": "preview"},
+    )
+    assert broken.status_code == 400 and "not valid YAML" in broken.get_data(as_text=True)
+    saved = editor.post(
+        "/team/bulletins/2024-01",
+        data={"csrf_token": token, "text": editorial, "action": "save", "audience": "dsls"},
+    )
+    assert saved.status_code == 302
+    shown = project.run("bulletin", "show", "--month", "2024-01", "--audience", "dsls").output
+    assert "Welcome to January." in shown and "Training dates for DSLs" in shown
+    rebuilt = project.run("bulletin", "build", "--month", "2024-01").output  # same editorial
+    assert rebuilt.splitlines()[0].endswith(": 2 entries")
+
+    assert post(editor, "/team/bulletins/2024-01/send").status_code == 403
+    approver = app.test_client()
+    sign_in(approver, "ap@council.example")
+    sent = post(approver, "/team/bulletins/2024-01/send")
+    assert "Sent 2, failed 0" in approver.get(sent.headers["Location"]).get_data(as_text=True)
+    again = post(approver, "/team/bulletins/2024-01/send")
+    assert "Sent 0, failed 0" in approver.get(again.headers["Location"]).get_data(as_text=True)

@@ -198,6 +198,12 @@ def test_an_editor_drafts_and_another_approves_publishes_and_sends(served, visit
     assert page.get_by_role("cell", name="dsl@oak.example").is_visible()
     assert mail.count_by_recipient() == {"dsl@oak.example": 1}
 
-    for name in ("Subscribers", "Sources", "Changes"):
+    for name in ("Subscribers", "Sources", "Changes", "Bulletins"):
         page.get_by_role("link", name=name, exact=True).click()
         visit.check(name)
+    page.get_by_role("button", name="Compose").click()
+    visit.check("bulletin composer")
+    page.get_by_label("Editorial").fill("intro: [unclosed")
+    page.get_by_role("button", name="Preview").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    visit.check("bulletin composer, with errors")

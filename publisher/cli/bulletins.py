@@ -12,6 +12,7 @@ from publisher.bulletins import (
     bulletin_context,
     gather,
     read_editorial,
+    saved_editorial,
     stored_bulletin,
     write_previews,
 )
@@ -33,8 +34,13 @@ def bulletin() -> None:
 )
 @pass_app
 def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
-    """Gather a month's bulletin, store it, and write an email per audience to preview."""
+    """Gather a month's bulletin, store it, and write an email per audience to preview.
+
+    Without --editorial, the editorial last saved for the month in the web app is used.
+    """
     config = app.config
+    saved = saved_editorial(app.data_dir, month)
+    editorial = editorial or (saved if saved.exists() else None)
     built = gather(config, app.store, month, read_editorial(editorial) if editorial else None)
     with app.store.transaction():
         app.store.save_bulletin(month, built.to_json())

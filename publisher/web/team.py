@@ -6,7 +6,8 @@ import io
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
-from publisher import actions, audit, notices, workflow
+from publisher import actions, audit, bulletins, notices, workflow
+from publisher.actions import today
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.health import health_news, source_rows
@@ -85,7 +86,7 @@ def mi_show(notice_id: int):
         counts=workflow.recipients_by_audience(config(), store(), notice),
         log=workflow.send_log(store(), notice) if notice.number else [],
         schools=actions.action_status(store(), notice) if notice.number else [],
-        today=actions.today(),
+        today=today(),
         message=request.args.get("message"),
         error=request.args.get("error"),
     )
@@ -132,6 +133,58 @@ def mi_action(notice_id: int, action: str):
     except InputError as error:
         return redirect(url_for("team.mi_show", notice_id=notice_id, error=str(error)))
     return redirect(url_for("team.mi_show", notice_id=notice_id, message=message))
+
+
+@blueprint.route("/bulletins")
+@login_required()
+def bulletins_list():
+    month = request.args.get("month")
+    if month:
+        return redirect(url_for("team.bulletin_compose", month=month))
+    stored = [bulletins.Bulletin.from_json(content) for _, content in store().bulletins()]
+    return render_template("web/team/bulletins.html", stored=stored, this_month=f"{today():%Y-%m}")
+
+
+@blueprint.route("/bulletins/<month>", methods=["GET", "POST"])
+@login_required()
+def bulletin_compose(month: str):
+    text = workflow.editorial_text(data_dir(), month)
+    audience = request.values.get("audience") or next(iter(config().audiences))
+    error, edition, email = None, None, None
+    try:
+        if request.method == "POST":
+            text = request.form.get("text", "")
+            if request.form.get("action") == "save":
+                workflow.save_bulletin(config(), store(), g.user, data_dir(), month, text)
+                saved = url_for(
+                    "team.bulletin_compose", month=month, audience=audience, message="Saved"
+                )
+                return redirect(saved)
+        edition, email = workflow.preview_edition(config(), store(), month, text, audience)
+    except InputError as problem:
+        error = str(problem)
+    return render_template(
+        "web/team/bulletin_compose.html",
+        month=month,
+        text=text,
+        error=error,
+        message=request.args.get("message"),
+        edition=edition,
+        email=email,
+        audience=audience,
+        stored=store().bulletin(month) is not None,
+    ), (400 if error else 200)
+
+
+@blueprint.route("/bulletins/<month>/send", methods=["POST"])
+@login_required("approver")
+def bulletin_send(month: str):
+    try:
+        report = workflow.send_bulletin(config(), store(), g.user, data_dir(), month)
+    except InputError as error:
+        return redirect(url_for("team.bulletin_compose", month=month, message=str(error)))
+    message = f"Sent {len(report.sent)}, failed {len(report.failed)}"
+    return redirect(url_for("team.bulletin_compose", month=month, message=message))
 
 
 @blueprint.route("/subscribers", methods=["GET", "POST"])
