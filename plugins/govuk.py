@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from urllib.parse import urlencode, urljoin, urlparse
+from urllib.parse import urlencode, urlparse
 
 from publisher import hookimpl
 from publisher.config import SourceConfig
@@ -20,6 +20,7 @@ from publisher.http import FetchError, raise_for_status
 from publisher.models import Attachment, ChangeNote, Item, Snapshot, SourceResult, digest
 from publisher.sanitise import html_to_text
 from publisher.sources import FetchContext, SourceKind
+from publisher.urls import join_on_host, safe_url
 
 SEARCH_FIELDS = (
     "title",
@@ -67,11 +68,11 @@ def fetch_content(source: SourceConfig, context: FetchContext) -> SourceResult:
     resolved_path = urlparse(response.url).path.removeprefix("/api/content")
     snapshot = content_snapshot(content, key=path, base_url=base_url)
     item = Item(
-        key=content.get("content_id") or content["base_path"],
+        key=_text(content.get("content_id")) or snapshot.url,
         url=snapshot.url,
         title=snapshot.title,
-        summary=content.get("description") or "",
-        published=from_iso(content.get("first_published_at")),
+        summary=_text(content.get("description")),
+        published=_timestamp(content.get("first_published_at")),
         updated=snapshot.public_updated_at,
         document_type=snapshot.document_type,
         organisation=snapshot.organisations[0] if snapshot.organisations else None,
@@ -80,38 +81,40 @@ def fetch_content(source: SourceConfig, context: FetchContext) -> SourceResult:
 
 
 def content_snapshot(content: dict, key: str, base_url: str) -> Snapshot:
-    """A snapshot of a Content API item (the JSON GOV.UK serves)."""
+    """A snapshot of a Content API item (the JSON GOV.UK serves). GOV.UK's JSON is read
+    defensively: entries of the wrong shape are skipped, numbers given as text are read."""
     if not isinstance(content, dict) or "base_path" not in content or "title" not in content:
         raise FetchError("not a GOV.UK content item: no base_path or title")
-    details = content.get("details") or {}
-    withdrawn = content.get("withdrawn_notice") or {}
-    page_url = base_url + content["base_path"]
+    details = _mapping(content.get("details"))
+    page_url = join_on_host(base_url, content["base_path"])
+    if page_url is None:
+        raise FetchError(f"base_path {str(content['base_path'])[:80]!r} does not stay on GOV.UK")
     return Snapshot(
         key=key,
         url=page_url,
-        title=content["title"],
-        document_type=content.get("document_type"),
-        public_updated_at=from_iso(content.get("public_updated_at")),
+        title=_text(content["title"]),
+        document_type=_text(content.get("document_type")) or None,
+        public_updated_at=_timestamp(content.get("public_updated_at")),
         change_history=tuple(
-            ChangeNote(from_iso(entry["public_timestamp"]), entry.get("note") or "")
-            for entry in details.get("change_history") or ()
-            if entry.get("public_timestamp")
+            ChangeNote(when, _text(entry.get("note")))
+            for entry in _entries(details.get("change_history"))
+            if (when := _timestamp(entry.get("public_timestamp")))
         ),
         attachments=tuple(
             Attachment(
-                title=attachment.get("title") or attachment.get("filename") or "attachment",
-                url=urljoin(page_url, attachment.get("url") or ""),
-                content_type=attachment.get("content_type"),
-                file_size=attachment.get("file_size"),
-                pages=attachment.get("number_of_pages"),
+                title=_text(attachment.get("title") or attachment.get("filename")) or "attachment",
+                url=safe_url(attachment.get("url"), page_url) or "",
+                content_type=_text(attachment.get("content_type")) or None,
+                file_size=_count(attachment.get("file_size")),
+                pages=_count(attachment.get("number_of_pages")),
             )
-            for attachment in details.get("attachments") or ()
+            for attachment in _entries(details.get("attachments"))
         ),
-        body_hash=digest(details.get("body") or ""),
-        withdrawn=_withdrawn_text(withdrawn),
+        body_hash=digest(_text(details.get("body"))),
+        withdrawn=_withdrawn_text(_mapping(content.get("withdrawn_notice"))),
         organisations=tuple(
-            organisation.get("title", "")
-            for organisation in (content.get("links") or {}).get("organisations") or ()
+            _text(organisation.get("title"))
+            for organisation in _entries(_mapping(content.get("links")).get("organisations"))
         ),
     )
 
@@ -136,7 +139,8 @@ def fetch_search(source: SourceConfig, context: FetchContext) -> SourceResult:
     data = _json(response.body)
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise FetchError("not a GOV.UK search response: no results list")
-    return SourceResult(items=tuple(_search_item(result, base_url) for result in data["results"]))
+    items = (_search_item(result, base_url) for result in _entries(data["results"]))
+    return SourceResult(items=tuple(item for item in items if item is not None))
 
 
 def govuk_path(url: str) -> str:
@@ -145,27 +149,29 @@ def govuk_path(url: str) -> str:
     return "/" + path.strip().strip("/")
 
 
-def _search_item(result: dict, base_url: str) -> Item:
-    link = result.get("link") or ""
-    organisations = result.get("organisations") or []
-    first = organisations[0] if organisations else None
+def _search_item(result: dict, base_url: str) -> Item | None:
+    """An item for a search result, or None when it has no link on GOV.UK."""
+    url = join_on_host(base_url, result.get("link"))
+    if url is None:
+        return None
+    organisations = _entries(result.get("organisations"))
     return Item(
-        key=result.get("content_id") or link,
-        url=urljoin(base_url + "/", link),
-        title=result.get("title") or link,
-        summary=result.get("description") or "",
+        key=_text(result.get("content_id")) or url,
+        url=url,
+        title=_text(result.get("title")) or url,
+        summary=_text(result.get("description")),
         published=_timestamp(result.get("public_timestamp")),
         updated=_timestamp(result.get("public_timestamp")),
-        document_type=result.get("content_store_document_type"),
-        organisation=(first.get("title") if isinstance(first, dict) else first),
+        document_type=_text(result.get("content_store_document_type")) or None,
+        organisation=_text(organisations[0].get("title")) if organisations else None,
     )
 
 
 def _withdrawn_text(notice: dict) -> str | None:
     if not notice:
         return None
-    explanation = html_to_text(notice.get("explanation") or "")
-    return explanation or f"Withdrawn on {notice.get('withdrawn_at', 'an unknown date')}."
+    explanation = html_to_text(_text(notice.get("explanation")))
+    return explanation or f"Withdrawn on {_text(notice.get('withdrawn_at')) or 'an unknown date'}."
 
 
 def _json(body: bytes):
@@ -175,11 +181,35 @@ def _json(body: bytes):
         raise FetchError(f"not JSON: {error}") from None
 
 
-def _timestamp(text: str | None) -> datetime | None:
+def _timestamp(text: object) -> datetime | None:
     try:
-        return from_iso(text)
+        return from_iso(text) if isinstance(text, str) else None
     except ValueError:
         return None
+
+
+def _text(value: object) -> str:
+    """Text given as text or as a number; anything else (a list, an object) is no text."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else ""
+
+
+def _count(value: object) -> int | None:
+    """A whole number given as a number or as digits in text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = _text(value).strip()
+    return int(text) if text.isdigit() and len(text) < 16 else None
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _entries(value: object) -> list[dict]:
+    """The objects of a JSON list (anything else in it is skipped)."""
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
 
 
 def _list(value) -> list[str]:

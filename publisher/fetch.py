@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from publisher.boundary import SourceResultError, checked
 from publisher.config import Config, SourceConfig
 from publisher.detect import detect_changes, new_item_changes
 from publisher.http import FetchError, HostGate, HttpClient
@@ -119,9 +120,12 @@ def interleave_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
 
 def _run_source(kind: SourceKind, source: SourceConfig, context: FetchContext):
     try:
-        return kind.fetch(source, context), None
+        base_url = source.url if urlsplit(source.url or "").scheme else None
+        return checked(kind.fetch(source, context), base_url), None
     except FetchError as error:
         return None, str(error)
+    except SourceResultError as error:
+        return None, f"unreadable data from the source: {error}"
     except Exception as error:  # a buggy plugin must not stop the other sources
         return None, f"unexpected error in the '{kind.name}' source: {error!r}"
 
@@ -134,19 +138,36 @@ def _store_result(
     result: SourceResult | None,
     error: str | None,
 ) -> SourceReport:
-    """Items, versions, changes, validators and source health: one transaction."""
+    """Items, versions, changes, validators and source health: one transaction. If storing
+    or detection fails, the transaction rolls back and the source fails by name; the other
+    sources are stored as usual."""
+    failures_before = context.state.get("consecutive_failures", 0)
+    if result is not None:
+        try:
+            return _store_success(store, source, kind, context, result, failures_before)
+        except Exception as problem:  # noqa: BLE001 - one source's bad data stops only it
+            error = f"could not store what the source returned: {problem!r}"
+    with store.transaction():
+        store.record_attempt(source.id, source.kind, source.url, error)
+    return SourceReport(
+        source.id,
+        "failed",
+        error=error,
+        failures=failures_before + 1,
+        failures_before=failures_before,
+    )
+
+
+def _store_success(
+    store: Store,
+    source: SourceConfig,
+    kind: SourceKind,
+    context: FetchContext,
+    result: SourceResult,
+    failures_before: int,
+) -> SourceReport:
     with store.transaction():
         state = context.state  # read before the run; only this source's result writes it
-        failures_before = state.get("consecutive_failures", 0)
-        if result is None:
-            store.record_attempt(source.id, source.kind, source.url, error)
-            return SourceReport(
-                source.id,
-                "failed",
-                error=error,
-                failures=failures_before + 1,
-                failures_before=failures_before,
-            )
         first_success = state.get("last_success") is None
         counts = store.save_items(source.id, result.items)
         found: list[Change] = []

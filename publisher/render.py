@@ -8,19 +8,23 @@ from pathlib import Path
 
 import jinja2
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 from mjml import mjml2html
 
 from publisher.config import Config
 from publisher.plugins import load_plugins
 from publisher.sanitise import clean_html, html_to_text
+from publisher.urls import site_link
 
 BUILTIN_TEMPLATES = Path(str(files("publisher.templates")))
 # Markdown written by the LA team; raw HTML is off so a body cannot smuggle in markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-def markdown_to_html(text: str) -> str:
-    return _markdown.render(text or "")
+def markdown_to_html(text: str) -> Markup:
+    """HTML of the team's markdown, marked safe for templates: raw HTML in it is shown as
+    typed (never run), and links pass the sanitiser's URL rules."""
+    return clean_html(_markdown.render(text or ""))
 
 
 def format_date(moment: date | datetime | str | None, style: str = "%d/%m/%Y") -> str:
@@ -56,6 +60,7 @@ class Renderer:
             plain=html_to_text,
             markdown=markdown_to_html,
             date=format_date,
+            link=site_link,
         )
 
     def render(self, template_name: str, **context) -> str:

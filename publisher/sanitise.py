@@ -4,6 +4,7 @@ import html
 import re
 
 import nh3
+from markupsafe import Markup
 from selectolax.lexbor import LexborHTMLParser
 
 ALLOWED_TAGS = {
@@ -48,22 +49,33 @@ ALLOWED_ATTRIBUTES = {
 _SPACE = re.compile(r"\s+")
 
 
-def clean_html(untrusted: str) -> str:
+def clean_html(untrusted: str) -> Markup:
     """Keep simple structure and links (http, https, mailto only); drop scripts, styles,
-    event handlers, images and anything else that could run, track or restyle."""
-    return nh3.clean(
-        untrusted or "",
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+    event handlers, images and anything else that could run, track or restyle. The result
+    is marked safe for templates."""
+    return Markup(
+        nh3.clean(
+            str(untrusted or ""),
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+        )
     )
 
 
 def html_to_text(untrusted: str) -> str:
-    """Plain text of an HTML fragment, whitespace folded, for text emails and titles."""
-    stripped = nh3.clean(untrusted or "", tags=set(), attributes={})
-    return _SPACE.sub(" ", html.unescape(stripped)).strip()
+    """Plain text of an HTML fragment, whitespace folded, for text emails and titles.
+
+    Tags are removed until none is left, so an escaped tag in the source
+    (``&lt;img onerror=...&gt;``) does not come back to life as markup once unescaped."""
+    text = str(untrusted or "")
+    for _ in range(5):
+        plain = html.unescape(nh3.clean(text, tags=set(), attributes={}))
+        if plain == text:
+            break
+        text = plain
+    return _SPACE.sub(" ", text).strip()
 
 
 _BOILERPLATE_BLOCK = re.compile(r"sociable|share|addtoany|social|feedflare|related-posts", re.I)

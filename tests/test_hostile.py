@@ -1,0 +1,335 @@
+"""Hostile and malformed input, class by class, through the CLI: unsafe URLs, markup that
+comes back to life, control characters, terminal escapes, malformed GOV.UK JSON, runaway
+nesting. Each class is closed at the one boundary every path goes through."""
+
+import email
+import email.policy
+import json
+import re
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+from werkzeug import Response
+
+from conftest import fixture_bytes
+from publisher.sanitise import html_to_text
+from publisher.urls import join_on_host, safe_url, site_link
+
+UNSAFE_LINKS = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java&#x09;script:alert(1)",
+    "&#106;avascript:alert(1)",
+    "&#x6A;&#x61;vascript:alert(1)",
+    "javascript://%0aalert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "DATA:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd",
+    "\x01javascript:alert(1)",
+]
+
+
+def rss(*items: str) -> bytes:
+    body = "".join(items)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://news.example/</link><description>d</description>{body}</channel></rss>"
+    ).encode()
+
+
+def item(title: str, link: str, guid: str, description: str = "Text") -> str:
+    from xml.sax.saxutils import escape
+
+    return (
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f'<guid isPermaLink="false">{escape(guid)}</guid>'
+        "<pubDate>Wed, 14 Feb 2024 09:00:00 +0000</pubDate>"
+        f"<description>{escape(description)}</description></item>"
+    )
+
+
+def every_output(project, tmp_path) -> dict[str, str]:
+    """Build everything a reader sees from what is stored."""
+    project.run("bulletin", "build", "--month", "2024-02")
+    project.run("build", "--output", str(tmp_path / "site"))
+    site = tmp_path / "site"
+    message = email.message_from_bytes(
+        (project.data_dir / "bulletins" / "2024-02" / "dsls.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    return {
+        "updates page": (site / "updates.html").read_text(),
+        "bulletin page": (site / "bulletins" / "2024-02" / "dsls.html").read_text(),
+        "items feed": (site / "feed.xml").read_text(),
+        "email html": message.get_body(("html",)).get_content(),
+        "email text": message.get_body(("plain",)).get_content(),
+    }
+
+
+def hrefs(html: str) -> list[str]:
+    return [node.attributes.get("href") or "" for node in LexborHTMLParser(html).css("a")]
+
+
+@pytest.fixture
+def news(server, project):
+    """A feed source on the local server serving ``body``; returns a function to set it."""
+
+    def serve(body: bytes):
+        server.clear()
+        server.expect_request("/news.rss").respond_with_data(
+            body, content_type="application/rss+xml"
+        )
+        project.configure(
+            [{"id": "news", "kind": "feed", "url": server.url_for("/news.rss")}],
+            bulletin={"sections": [{"title": "Online safety", "sources": ["news"]}]},
+        )
+
+    return serve
+
+
+# URLs ------------------------------------------------------------------------------------
+
+
+def test_unsafe_links_never_become_live_anywhere(news, project, tmp_path):
+    news(
+        rss(
+            item("Safe story", "https://ok.example/safe", "safe"),
+            *(item(f"Unsafe {n}", link, f"bad-{n}") for n, link in enumerate(UNSAFE_LINKS)),
+        )
+    )
+    fetched = project.run("fetch").output
+    # feedparser itself resolves some (entity-mangled) ones against the feed's address: those
+    # are harmless paths on the feed's own host; every other one is dropped and said.
+    assert fetched.count("skipped an item whose link is not a web address") >= 10
+    stored = json.loads(project.run("items", "--format", "json", "--limit", "100").output)
+    assert all(row["url"].startswith(("https://", "http://127.0.0.1:")) for row in stored)
+    outputs = every_output(project, tmp_path)
+    for name in ("updates page", "bulletin page", "email html"):
+        schemes = {urlsplit(href).scheme for href in hrefs(outputs[name])}
+        assert schemes <= {"http", "https", "mailto", ""}, (name, schemes)
+        assert "https://ok.example/safe" in hrefs(outputs[name]), name
+    feed = feedparser.parse(outputs["items feed"])
+    assert all(entry.link.startswith(("http://", "https://")) for entry in feed.entries)
+    assert not re.search(r"(?<![\w/&;])(javascript|vbscript|data|file):", outputs["email text"])
+
+
+@pytest.mark.parametrize("link", UNSAFE_LINKS)
+def test_the_url_policy_refuses_each_unsafe_scheme(link):
+    assert safe_url(link, "https://news.example/feed") is None
+    assert site_link(link, "../") is None
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("/news/1", "https://news.example/news/1"),
+        ("story.html", "https://news.example/feed/story.html"),
+        ("https://ok.example/a b", "https://ok.example/a%20b"),
+        ("HTTPS://OK.EXAMPLE/x", "HTTPS://OK.EXAMPLE/x"),
+        ("//cdn.example/x", "https://cdn.example/x"),
+    ],
+)
+def test_relative_and_odd_but_safe_links_are_resolved(link, expected):
+    assert safe_url(link, "https://news.example/feed/") == expected
+
+
+@given(st.text())
+def test_whatever_the_text_a_safe_url_is_a_web_address(text):
+    url = safe_url(text, "https://news.example/")
+    if url is not None:
+        assert url.lower().startswith(("http://", "https://"))
+        assert not any(ord(c) < 33 or 127 <= ord(c) < 160 for c in url)
+    link = site_link(text, "../")
+    if link is not None and ":" in link.split("/", 1)[0]:
+        assert link.lower().startswith(("http:", "https:"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["@evil.example/x", "//evil.example/x", "https://evil.example/x", "/\\evil.example", ["/x"]],
+)
+def test_govuk_paths_cannot_leave_govuk(path):
+    joined = join_on_host("https://www.gov.uk", path)
+    assert joined is None or joined.startswith("https://www.gov.uk/")
+
+
+def test_a_govuk_page_whose_base_path_tries_to_leave_fails_by_name(server, project):
+    content = json.loads(fixture_bytes("govuk/wttsc-v1.json"))
+    content["base_path"] = "@evil.example/phish"
+    wttsc = "/government/publications/working-together-to-safeguard-children--2"
+    server.expect_request(f"/api/content{wttsc}").respond_with_json(content)
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": wttsc}],
+        settings={"govuk_base_url": server.url_for("").rstrip("/")},
+    )
+    project.run("fetch")
+    [stored] = json.loads(project.run("items", "--format", "json").output)
+    assert stored["url"].startswith(server.url_for("/@evil.example/phish"))  # a path, on GOV.UK
+
+
+def test_search_results_linking_off_govuk_are_skipped(server, project):
+    results = json.loads(fixture_bytes("govuk/search-v1.json"))
+    results["results"][0]["link"] = "//evil.example/x"
+    results["results"][1]["link"] = "https://evil.example/y"
+    server.expect_request("/api/search.json").respond_with_json(results)
+    project.configure(
+        [{"id": "dfe", "kind": "govuk-search"}],
+        settings={"govuk_base_url": server.url_for("").rstrip("/")},
+    )
+    project.run("fetch")
+    urls = [row["url"] for row in json.loads(project.run("items", "--format", "json").output)]
+    assert urls and all(url.startswith(server.url_for("/")) for url in urls)  # on GOV.UK only
+    assert len(urls) == len(results["results"]) - 1  # '//evil.example/x' skipped
+
+
+# Markup that comes back to life ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "&lt;img src=x onerror=alert(1)&gt;",
+        "&amp;lt;img src=x onerror=alert(1)&amp;gt;",
+        "&lt;script&gt;alert(1)&lt;/script&gt;Story",
+        "<b>&lt;svg onload=alert(1)&gt;</b>",
+    ],
+)
+def test_escaped_tags_do_not_come_back_as_markup(title):
+    text = html_to_text(title)
+    assert "<" not in text.replace("< ", "") or "onerror" not in text
+    assert "onerror" not in text and "onload" not in text and "<script" not in text
+
+
+def test_feed_titles_carry_no_revived_markup(news, project, tmp_path):
+    news(rss(item("Safe &lt;img src=x onerror=alert(1)&gt; story", "https://ok.example/1", "1")))
+    project.run("fetch")
+    outputs = every_output(project, tmp_path)
+    feed = feedparser.parse(outputs["items feed"])
+    assert "onerror" not in feed.entries[0].title
+    assert "Safe" in feed.entries[0].title
+
+
+def test_text_that_merely_looks_like_a_comparison_survives():
+    assert html_to_text("Pupils aged &lt; 11 and &gt; 4") == "Pupils aged < 11 and > 4"
+
+
+# Control characters and terminal escapes ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    ["Title\x01 one", "Title\x0b one", "Title\x1b[31m one", "Title\ufffe one", "Title\x7f one"],
+)
+def test_control_characters_never_break_builds_or_emails(news, project, tmp_path, dirty):
+    news(rss(item(dirty, "https://ok.example/1", "1", f"Summary {dirty}")))
+    project.run("fetch")
+    outputs = every_output(project, tmp_path)  # feedgen and MJML would fail on them
+    for name, text in outputs.items():
+        assert "Title one" in text, name
+    assert feedparser.parse(outputs["items feed"]).bozo == 0
+
+
+def test_terminal_escapes_are_not_printed(news, project):
+    news(rss(item("Harmless\x1b]0;pwned\x07\x1b[2J title", "https://ok.example/1", "1")))
+    project.run("fetch")
+    listed = project.run("items").output
+    assert "\x1b" not in listed and "\x07" not in listed
+    assert "Harmless title" in listed
+
+
+def test_runaway_nesting_is_cut_down_before_sanitising(news, project, tmp_path):
+    nested = "<div>" * 200_000 + "deep" + "</div>" * 200_000
+    news(rss(item("Nested", "https://ok.example/1", "1", nested)))
+    project.run("fetch")
+    [stored] = json.loads(project.run("items", "--format", "json").output)
+    assert len(stored["summary"]) < 25_000 and stored["summary"].endswith("[shortened]")
+    every_output(project, tmp_path)
+
+
+# Markdown in MI emails -------------------------------------------------------------------
+
+
+def test_an_mi_email_shows_headings_not_escaped_tags(project, tmp_path):
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    body = tmp_path / "body.md"
+    body.write_text("## Summary\n\nRead **this**.\n\n<b>typed html</b>\n")
+    project.run("mi", "new", "--title", "Filtering", "--audience", "dsls", "--body-file", str(body))
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    (tmp_path / "s.csv").write_text("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    project.run("subscribers", "import", str(tmp_path / "s.csv"))
+    project.run("send", "--mi", "1/24")
+    [eml] = (project.data_dir / "outbox").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    tree = LexborHTMLParser(message.get_body(("html",)).get_content())
+    assert [h2.text() for h2 in tree.css("h2")] == ["Summary"]
+    assert tree.css_first("strong").text() == "this"
+    visible = tree.body.text()
+    assert "<h2>" not in visible and "&lt;" not in visible
+    assert "<b>typed html</b>" in visible  # shown as typed, not run
+    assert tree.css_first("b") is None
+
+
+# Malformed GOV.UK JSON -------------------------------------------------------------------
+
+WTTSC = "/government/publications/working-together-to-safeguard-children--2"
+
+
+def malformed(change):
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    change(content)
+    return content
+
+
+MALFORMED = {
+    "note is a number": lambda c: c["details"]["change_history"][0].update(note=5),
+    "page 1.2.3": lambda c: c["details"]["change_history"][0].update(note="Page 1.2.3: x"),
+    "400-digit page": lambda c: c["details"]["change_history"][0].update(
+        note="Page " + "9" * 400 + ": amended"
+    ),
+    "file_size as text": lambda c: [a.update(file_size="200") for a in c["details"]["attachments"]],
+    "content_id as list": lambda c: c.update(content_id=["a", "b"]),
+    "title as object": lambda c: c.update(title={"en": "Working Together"}),
+    "details null": lambda c: c.update(details=None),
+    "change_history a string": lambda c: c["details"].update(change_history="yesterday"),
+    "timestamp a number": lambda c: c["details"]["change_history"][0].update(public_timestamp=1),
+    "attachments of numbers": lambda c: c["details"].update(attachments=[1, 2]),
+    "organisations not a list": lambda c: c.update(links={"organisations": "DfE"}),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_malformed_govuk_json_never_stops_the_run_or_loses_other_sources(server, project, name):
+    content = {"body": fixture_bytes("govuk/wttsc-v1.json")}
+    server.expect_request(f"/api/content{WTTSC}").respond_with_handler(
+        lambda request: Response(content["body"], content_type="application/json")
+    )
+    server.expect_request("/news.rss").respond_with_data(
+        rss(item("Story", "https://ok.example/1", "1")), content_type="application/rss+xml"
+    )
+    project.configure(
+        [
+            {"id": "wttsc", "kind": "govuk", "url": WTTSC},
+            {"id": "news", "kind": "feed", "url": server.url_for("/news.rss")},
+        ],
+        settings={"govuk_base_url": server.url_for("").rstrip("/")},
+    )
+    project.run("check")
+    content["body"] = json.dumps(malformed(MALFORMED[name])).encode()
+    for _ in range(2):  # and on every later run
+        result = project.run("check", expect=None)
+        assert "Traceback" not in result.output
+        assert result.exit_code in (0, 1)
+    sources = {
+        row["id"]: row for row in json.loads(project.run("sources", "--format", "json").output)
+    }
+    assert sources["news"]["last_error"] is None
+    if sources["wttsc"]["last_error"]:
+        assert sources["wttsc"]["consecutive_failures"] == 2
