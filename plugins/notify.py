@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from email.message import Message
-from email.utils import parseaddr
 
 import requests
 from notifications_python_client.errors import HTTPError
@@ -43,11 +42,10 @@ class NotifyDeliverer:
             timeout=float(settings.get("timeout", 30)),
         )
 
-    def send(self, message: Message) -> str:
-        _, address = parseaddr(str(message["To"]))
+    def send(self, message: Message, recipient: str) -> str:
         try:
             response = self.client.send_email_notification(
-                email_address=address,
+                email_address=recipient,
                 template_id=self.template_id,
                 personalisation={
                     "subject": str(message["Subject"]),

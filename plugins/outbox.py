@@ -28,7 +28,7 @@ class Outbox:
         self.directory = Path(directory) if directory else Path(data_dir) / "outbox"
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: Message) -> str:
+    def send(self, message: Message, recipient: str) -> str:
         name = _UNSAFE.sub("-", f"{message['To']}-{message['Subject']}").strip("-")[:100]
         unique = hashlib.sha1(str(message["Message-ID"]).encode()).hexdigest()[:10]
         path = self.directory / f"{name}-{unique}.eml"

@@ -14,7 +14,8 @@ import ssl
 from email.message import Message
 
 from publisher import hookimpl
-from publisher.deliver import PermanentFailure, TemporaryFailure
+from publisher.deliver import DelivererUnavailable, PermanentFailure, TemporaryFailure
+from publisher.messages import sender_mailbox
 
 
 @hookimpl
@@ -31,20 +32,21 @@ class SmtpDeliverer:
         self.timeout = float(settings.get("timeout", 30))
         self.username = os.environ.get("PUBLISHER_SMTP_USERNAME")
         self.password = os.environ.get("PUBLISHER_SMTP_PASSWORD")
+        self.sender = sender_mailbox(config.organisation).address
         self.connection: smtplib.SMTP | None = None
 
-    def send(self, message: Message) -> str:
+    def send(self, message: Message, recipient: str) -> str:
+        if self.connection is None:
+            self.connection = self._connect()
         try:
-            if self.connection is None:
-                self.connection = self._connect()
-            self.connection.send_message(message)
+            # The envelope is given, never taken from the headers: a display name can
+            # never add a recipient.
+            self.connection.send_message(message, self.sender, [recipient])
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise _failure(code, reply) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
             raise _failure(error.smtp_code, error.smtp_error) from None
-        except smtplib.SMTPAuthenticationError as error:
-            raise PermanentFailure(f"SMTP login refused: {_text(error.smtp_error)}") from None
         except (smtplib.SMTPException, OSError) as error:  # dropped connection, timeout
             self._drop()
             problem = str(error) or type(error).__name__
@@ -58,6 +60,20 @@ class SmtpDeliverer:
             self.connection = None
 
     def _connect(self) -> smtplib.SMTP:
+        """A connection, or ``DelivererUnavailable`` when the server cannot be reached or
+        refuses the login (the run stops rather than trying every recipient in turn)."""
+        where = f"{self.host}:{self.port}"
+        try:
+            return self._open()
+        except smtplib.SMTPAuthenticationError as error:
+            raise DelivererUnavailable(
+                f"SMTP login to {where} refused: {_text(error.smtp_error)}"
+            ) from None
+        except (smtplib.SMTPException, OSError) as error:
+            problem = str(error) or type(error).__name__
+            raise DelivererUnavailable(f"SMTP server {where} unreachable: {problem}") from None
+
+    def _open(self) -> smtplib.SMTP:
         if self.security == "ssl":
             connection = smtplib.SMTP_SSL(
                 self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()

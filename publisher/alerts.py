@@ -1,22 +1,24 @@
-"""Change alerts for the LA team, sent once per change through a deliverer.
+"""Change alerts for the LA team, sent once per change through the send log.
 
-Each alert is claimed (its Message-ID stored with its changes) before it is sent and
-marked sent afterwards, so a rerun after a crash resends exactly the interrupted message
-with the same Message-ID, and never a change that was marked sent.
+Changes not yet alerted are gathered into a batch with one atomic claim (two processes
+never put one change in two batches); each batch is one message to ``settings.alerts_to``,
+sent through the same send log as MI sheets and bulletins, so any number of ``check`` and
+``send --alerts`` runs at once send it once, and a rerun after a crash sends exactly the
+interrupted one with the same Message-ID. A batch the server refuses is tried again on the
+next run; its changes are marked alerted only once it is sent.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.config import Config
-from publisher.deliver import PermanentFailure, TemporaryFailure, open_deliverer
-from publisher.messages import build_message, new_message_id, sender_address
 from publisher.models import Change
 from publisher.render import Renderer
+from publisher.sending import Letter, send_letters
 from publisher.store import Store
+from publisher.subscribers import Subscriber
 
 
 @dataclass(frozen=True)
@@ -34,47 +36,49 @@ def alert_subject(changes: list[Change]) -> str:
     return f"{label}: {first.title}{more}"
 
 
-def send_pending_alerts(config: Config, store: Store, data_dir: Path) -> list[SentAlert]:
-    """Send every alertable change not yet alerted: interrupted alerts first, then new ones.
+def alert_letter(renderer: Renderer, config: Config, batch: str, changes: list[Change]) -> Letter:
+    changes = sorted(changes, key=lambda change: (not change.statutory, change.id))
+    context = {"changes": changes, "organisation": config.organisation}
+    return Letter(
+        key=f"alert/{batch}",
+        subject=alert_subject(changes),
+        text=renderer.render("email/alert.txt", **context),
+        html=renderer.render_mjml("email/alert.mjml", **context),
+        for_list=False,
+    )
 
-    An alert the deliverer could not send comes back with its ``error`` and stays pending.
-    """
-    groups: dict[str | None, list[Change]] = defaultdict(list)
-    for change, message_id in store.pending_alerts():
-        groups[message_id].append(change)
-    if not groups:
+
+def send_pending_alerts(
+    config: Config, store: Store, data_dir: Path, dry_run: bool = False
+) -> list[SentAlert]:
+    """Send every alert not yet sent; return what this run sent or could not send
+    (batches another process is sending at the same moment are left to it)."""
+    with store.transaction():
+        batches = store.alert_batches()
+    if not batches:
         return []
-    recipient = config.settings.alerts_to or config.organisation.name
-    sender = sender_address(config.organisation)
+    recipient = Subscriber(config.settings.alerts_to or config.organisation.email or "")
     renderer = Renderer(config)
-    deliverer = open_deliverer(config.settings.alerts_via, config, data_dir)
-    sent = []
-    try:
-        for message_id, changes in groups.items():
-            changes.sort(key=lambda change: (not change.statutory, change.id))
-            message_id = message_id or new_message_id(sender)
-            context = {"changes": changes, "organisation": config.organisation}
-            text = renderer.render("email/alert.txt", **context)
-            message = build_message(
-                subject=alert_subject(changes),
-                sender=sender,
-                to=recipient,
-                text=text,
-                html=renderer.render_mjml("email/alert.mjml", **context),
-                message_id=message_id,
-            )
-            ids = [change.id for change in changes]
+    outcomes = []
+    for batch, changes in batches.items():
+        letter = alert_letter(renderer, config, batch, changes)
+        if dry_run:
+            outcomes.append(SentAlert(tuple(changes), "", letter.text, error="dry run"))
+            continue
+        report = send_letters(
+            config,
+            store,
+            [(letter, [recipient])],
+            data_dir,
+            via=config.settings.alerts_via,
+            retry_failed=True,
+        )
+        if report.sent or report.already_sent:
             with store.transaction():
-                store.claim_alert(ids, message_id)
-            try:
-                receipt = deliverer.send(message)
-            except (TemporaryFailure, PermanentFailure) as error:
-                # Left claimed and unsent: the next run sends it, with the same Message-ID.
-                sent.append(SentAlert(tuple(changes), "", text, error=str(error)))
-                continue
-            with store.transaction():
-                store.mark_alerted(ids)
-            sent.append(SentAlert(tuple(changes), receipt, text))
-    finally:
-        deliverer.close()
-    return sent
+                store.mark_alerted(batch)
+        if report.sent:
+            [row] = store.deliveries(letter.key, channel=report.via, statuses=["sent"])
+            outcomes.append(SentAlert(tuple(changes), row["receipt"], letter.text))
+        elif problems := report.failed + report.deferred:
+            outcomes.append(SentAlert(tuple(changes), "", letter.text, error=problems[0][1]))
+    return outcomes

@@ -16,6 +16,11 @@ class TemporaryFailure(Exception):
     """Worth trying again later: SMTP 4xx, a timeout, a dropped connection, HTTP 429/5xx."""
 
 
+class DelivererUnavailable(TemporaryFailure):
+    """The channel itself cannot be used now (server unreachable, login refused): the run
+    stops, and what is left stays pending for the next one."""
+
+
 class PermanentFailure(Exception):
     """Will not work however often it is tried: SMTP 5xx, an invalid address."""
 
@@ -25,10 +30,11 @@ class DelivererNotReady(PublisherError):
 
 
 class Deliverer(Protocol):
-    def send(self, message: Message) -> str:
-        """Deliver one message; return an id for the send log (a path, a server id).
-
-        Raise ``TemporaryFailure`` or ``PermanentFailure`` when it is not delivered."""
+    def send(self, message: Message, recipient: str) -> str:
+        """Deliver one message to ``recipient`` (the envelope address, always the stored
+        one: never read it from the message's headers); return an id for the send log (a
+        path, a server id). Raise ``TemporaryFailure``, ``DelivererUnavailable`` or
+        ``PermanentFailure`` when it is not delivered."""
 
     def close(self) -> None:
         """Release connections or files."""

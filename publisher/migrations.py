@@ -224,6 +224,40 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (notice_number, email)
     );
     """,
+    # 9: the send log records who holds a message in flight (claimed_by: host and process),
+    # so concurrent senders never send one twice, and a message sent through one deliverer
+    # (a trial run to the outbox) can still be sent through another; sends scheduled for later.
+    """
+    CREATE TABLE deliveries_by_channel (
+        id INTEGER PRIMARY KEY,
+        message_key TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        receipt TEXT,
+        claimed_by TEXT,
+        updated_at TEXT NOT NULL,
+        UNIQUE (message_key, recipient, channel)
+    );
+    INSERT INTO deliveries_by_channel (id, message_key, recipient, channel, message_id, status,
+        attempts, error, receipt, updated_at)
+    SELECT id, message_key, recipient, channel, message_id, status, attempts, error, receipt,
+        updated_at FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_by_channel RENAME TO deliveries;
+    CREATE TABLE scheduled_sends (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('mi', 'bulletin')),
+        reference TEXT NOT NULL,
+        audiences TEXT NOT NULL DEFAULT '[]',
+        send_at TEXT NOT NULL,
+        started_at TEXT
+    );
+    """,
 ]
 
 

@@ -287,24 +287,35 @@ class Store:
         row = self.db.execute("SELECT * FROM changes WHERE id = ?", (change_id,)).fetchone()
         return _change(row) if row else None
 
-    def pending_alerts(self) -> list[tuple[Change, str | None]]:
-        """Alertable changes not yet alerted, with the Message-ID of an interrupted alert."""
-        rows = self.db.execute(
-            "SELECT * FROM changes WHERE alerted_at IS NULL AND kind != 'minor' ORDER BY id"
-        )
-        return [(_change(row), row["alert_message_id"]) for row in rows]
+    def alert_batches(self) -> dict[str, list[Change]]:
+        """Changes to alert, by batch: first, changes no batch holds yet become one new batch
+        (an atomic claim: two processes never put one change in two batches); then every
+        batch not yet alerted, with its changes (call inside a transaction)."""
+        unbatched = [
+            row["id"]
+            for row in self.db.execute(
+                "SELECT id FROM changes WHERE alerted_at IS NULL AND kind != 'minor'"
+                " AND alert_message_id IS NULL ORDER BY id"
+            )
+        ]
+        if unbatched:
+            self.db.execute(
+                "UPDATE changes SET alert_message_id = ? WHERE alert_message_id IS NULL"
+                " AND id IN (SELECT value FROM json_each(?))",
+                (f"changes-{unbatched[0]}-{unbatched[-1]}", json.dumps(unbatched)),
+            )
+        batches: dict[str, list[Change]] = {}
+        for row in self.db.execute(
+            "SELECT * FROM changes WHERE alerted_at IS NULL AND kind != 'minor'"
+            " AND alert_message_id IS NOT NULL ORDER BY id"
+        ):
+            batches.setdefault(row["alert_message_id"], []).append(_change(row))
+        return batches
 
-    def claim_alert(self, change_ids: list[int], message_id: str) -> None:
-        """Before sending: tie the changes to the message, so a rerun resends the same one."""
-        self.db.executemany(
-            "UPDATE changes SET alert_message_id = ? WHERE id = ?",
-            [(message_id, change_id) for change_id in change_ids],
-        )
-
-    def mark_alerted(self, change_ids: list[int]) -> None:
-        self.db.executemany(
-            "UPDATE changes SET alerted_at = ? WHERE id = ?",
-            [(to_iso(utcnow()), change_id) for change_id in change_ids],
+    def mark_alerted(self, batch: str) -> None:
+        self.db.execute(
+            "UPDATE changes SET alerted_at = ? WHERE alert_message_id = ? AND alerted_at IS NULL",
+            (to_iso(utcnow()), batch),
         )
 
     # MI sheets -------------------------------------------------------------------------
@@ -481,16 +492,45 @@ class Store:
             ],
         )
 
-    def deliveries(self, message_key: str, statuses: Iterable[str] | None = None) -> list[dict]:
+    def retry_failed(self, message_key: str, channel: str) -> None:
+        """Make failed deliveries of a message pending again (alerts are retried each run)."""
+        self.db.execute(
+            "UPDATE deliveries SET status = 'pending' WHERE message_key = ? AND channel = ?"
+            " AND status = 'failed'",
+            (message_key, channel),
+        )
+
+    def deliveries(
+        self,
+        message_key: str,
+        statuses: Iterable[str] | None = None,
+        channel: str | None = None,
+    ) -> list[dict]:
         where, params = _where(
             ("message_key = ?", message_key),
             (
                 "status IN (SELECT value FROM json_each(?))",
                 json.dumps(list(statuses)) if statuses else None,
             ),
+            ("channel = ?", channel),
         )
         rows = self.db.execute(f"SELECT * FROM deliveries {where} ORDER BY id", params)
         return [dict(row) for row in rows]
+
+    def claim_delivery(self, row: dict, claimant: str) -> bool:
+        """Take a delivery to send it: one atomic test-and-set that only one process can
+        win. A pending row can be taken; a row left ``sending`` only from the claimant
+        recorded in ``row`` (one whose process is gone)."""
+        if row["status"] == "pending":
+            condition, params = "status = 'pending'", ()
+        else:
+            condition, params = "status = 'sending' AND claimed_by IS ?", (row["claimed_by"],)
+        cursor = self.db.execute(
+            "UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1,"
+            f" updated_at = ? WHERE id = ? AND {condition}",
+            (claimant, to_iso(utcnow()), row["id"], *params),
+        )
+        return cursor.rowcount == 1
 
     def mark_delivery(
         self,
@@ -498,12 +538,11 @@ class Store:
         status: str,
         error: str | None = None,
         receipt: str | None = None,
-        attempted: bool = False,
     ) -> None:
         self.db.execute(
             "UPDATE deliveries SET status = ?, error = ?, receipt = coalesce(?, receipt),"
-            " attempts = attempts + ?, updated_at = ? WHERE id = ?",
-            (status, error, receipt, int(attempted), to_iso(utcnow()), delivery_id),
+            " updated_at = ? WHERE id = ?",
+            (status, error, receipt, to_iso(utcnow()), delivery_id),
         )
 
 

@@ -43,3 +43,8 @@ def shorten(text: str, max_length: int) -> str:
 def for_terminal(value: str) -> str:
     """What may be printed to a terminal: no escapes or controls (tab and newline kept)."""
     return _CONTROL.sub("", _TERMINAL_ESCAPES.sub("", value))
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 email', '2 emails', '1 entry', '3 entries' (give irregular plurals)."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from publisher.config import Config
 from publisher.deliver import open_deliverer
-from publisher.messages import build_message, new_message_id, sender_address
+from publisher.messages import Mailbox, build_message, new_message_id, sender_mailbox
 from publisher.render import Renderer
 
 
@@ -18,17 +18,17 @@ def send_confirmation(config: Config, data_dir: Path, email: str, name: str, lin
     """Email the link that confirms a subscription; returns the deliverer's receipt."""
     renderer = Renderer(config)
     context = {"organisation": config.organisation, "name": name, "link": link}
-    sender = sender_address(config.organisation)
+    sender = sender_mailbox(config.organisation)
     message = build_message(
         subject=f"Confirm your subscription to {config.organisation.name}",
         sender=sender,
-        to=email,
+        to=Mailbox.of(email, name),
         text=renderer.render("email/confirm_subscription.txt", **context),
         html=renderer.render_mjml("email/confirm_subscription.mjml", **context),
         message_id=new_message_id(sender),
     )
     deliverer = open_deliverer(config.delivery.get("via", "outbox"), config, data_dir)
     try:
-        return deliverer.send(message)
+        return deliverer.send(message, email)
     finally:
         deliverer.close()

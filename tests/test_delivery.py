@@ -134,10 +134,10 @@ def test_dry_run_and_limit(published):
             dry[0] == "dsl0@school0.example: MI 1/24 ACTION by 12/01/2024: Filtering standards "
             "[would send]"
         )
-        assert dry[-1] == "Dry run: 4 recipients; nothing sent."
+        assert dry[-1] == "Dry run: 4 recipients through smtp; nothing sent."
         assert server.handler.messages == []
         assert project.run("send", "--mi", "1/24", "--limit", "3").stdout.startswith(
-            "Sent 3, failed 0, already sent 0, left for the next run 1."
+            "Sent 3, failed 0, already sent 0, left for the next run 1 (through smtp)."
         )
         assert "[sent]" in project.run("send", "--mi", "1/24", "--dry-run").output
         assert project.run("send", "--mi", "1/24").stdout.startswith(
@@ -172,7 +172,7 @@ def test_a_lasting_temporary_failure_is_tried_again_next_run(published):
     with SmtpServer(handler) as server:
         project = published(smtp_delivery(server), subscribers=3)
         result = project.run("send", "--mi", "1/24", expect=1)
-        assert result.stdout.startswith("Sent 2, failed 1")
+        assert result.stdout.startswith("Sent 2, failed 0, already sent 0, left for the next run 1")
         assert "SMTP 452 4.2.2 Mailbox full (3 tries; the next run tries again)" in result.stderr
         handler.refuse.clear()  # the mailbox has room again
         assert project.run("send", "--mi", "1/24").stdout.startswith(

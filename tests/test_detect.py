@@ -3,6 +3,7 @@
 import email
 import email.policy
 import json
+import socket
 
 import pytest
 from filelock import FileLock
@@ -174,15 +175,23 @@ def test_an_interrupted_alert_is_resent_once_with_the_same_message_id(govuk, pro
     govuk.publish("wttsc-v2.json")
     project.run("fetch")
     store = Store(project.data_dir)
-    [(change, _)] = store.pending_alerts()
-    with store.transaction():  # the state a crash right after claiming would leave
-        store.claim_alert([change.id], "<interrupted@testshire.example>")
+    with store.transaction():  # the state a crash while the alert was in flight leaves
+        [batch] = store.alert_batches()
+        key = f"alert/{batch}"
+        store.plan_deliveries(key, "outbox", [("safeguarding@testshire.example", "<in-flight@x>")])
+        [row] = store.deliveries(key)
+        assert store.claim_delivery(row, "elsewhere:999999999:1")  # a process that is gone
+    store.db.execute(
+        "UPDATE deliveries SET claimed_by = ? WHERE message_key = ?",
+        (f"{socket.gethostname()}:999999999:1", key),
+    )
     store.close()
     check(project)
     [alert] = outbox(project)
     message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
-    assert message["Message-ID"] == "<interrupted@testshire.example>"
+    assert message["Message-ID"] == "<in-flight@x>"
     assert check(project).stdout == ""
+    assert len(outbox(project)) == 1
 
 
 def test_a_second_check_while_one_runs_does_nothing(govuk, project):

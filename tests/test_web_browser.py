@@ -104,7 +104,7 @@ def test_a_school_subscribes_confirms_manages_and_unsubscribes(served, visit):
 
     wait_for(lambda: mail.messages)
     [message] = mail.messages
-    assert message["To"] == "jo.patel@oak-primary.example"
+    assert message["To"] == "Jo Patel <jo.patel@oak-primary.example>"
     assert store.subscribers() == []  # nothing before confirmation
     text = message.get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:\d+/subscribe/confirm/\S+", text).group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from filelock import FileLock, Timeout
 
+from publisher import dispatch
 from publisher.alerts import SentAlert, send_pending_alerts
 from publisher.cli.app import App, echo_json, format_option, pass_app, since_date
 from publisher.fetch import fetch_sources
@@ -39,6 +40,11 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
         for news in health_news(config, app.store, reports):
             click.echo(f"publisher check: {news}", err=True)
         alerts = send_alerts(app)
+        for scheduled, report in dispatch.send_due(config, app.store, app.data_dir):
+            click.echo(
+                f"Sent the scheduled {scheduled.kind} {scheduled.reference}: "
+                f"{len(report.sent)} sent, {len(report.failed)} failed"
+            )
     finally:
         lock.release()
     changes = [change for alert in alerts for change in alert.changes]

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from publisher.bulletins import bulletin_letters, stored_bulletin
+from publisher import dispatch
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.cli.changes import send_alerts
-from publisher.notices import find, letters_for_notice
-from publisher.render import Renderer
+from publisher.notices import parse_datetime as parse_when
 from publisher.sending import send_letters
 from publisher.subscribers import (
     canonical_emails,
@@ -20,6 +19,7 @@ from publisher.subscribers import (
     read_csv,
     write_csv,
 )
+from publisher.text import plural
 
 
 @click.group()
@@ -120,54 +120,117 @@ def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
 @click.option("--mi", "mi_reference", help="Send this published MI sheet (e.g. 1/24).")
 @click.option("--bulletin", "month", help="Send this month's bulletin (e.g. 2024-02).")
 @click.option("--alerts", is_flag=True, help="Send pending change alerts to the team.")
+@click.option("--due", "due_only", is_flag=True, help="Carry out sends scheduled with --at.")
 @click.option("--audience", "audiences", multiple=True, help="Only these audiences (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
 @click.option("--limit", type=int, help="Send at most this many messages in this run.")
 @click.option("--via", help="Deliverer (default: delivery.via in feeds.yaml, else outbox).")
+@click.option(
+    "--test", "test_address", metavar="EMAIL", help="Send one copy, marked [TEST], to EMAIL only."
+)
+@click.option("--at", "at_text", help="Send later, UK time, e.g. '2024-03-01 07:00' (see --due).")
+@click.option("--allow-empty", is_flag=True, help="Exit 0 even when nobody would receive it.")
 @pass_app
-def send(app: App, mi_reference, month, alerts, audiences, dry_run, limit, via) -> None:
+def send(
+    app: App,
+    mi_reference,
+    month,
+    alerts,
+    due_only,
+    audiences,
+    dry_run,
+    limit,
+    via,
+    test_address,
+    at_text,
+    allow_empty,
+) -> None:
     """Send an MI sheet, a bulletin or pending alerts through the send log.
 
-    Every message and recipient is recorded: run it again after an interruption and only
-    what was not sent goes out (a message in flight at a crash goes again with the same
-    Message-ID). Exits 1 if any message could not be sent.
+    Every message, recipient and deliverer is recorded: run it again after an interruption
+    and only what was not sent goes out (a message in flight at a crash goes again with the
+    same Message-ID); any number of sends at once send each message once. A message sent
+    through one deliverer (say, a trial to the outbox) can be sent again through another.
+    Exits 1 if any message could not be sent, or if nobody would receive it.
     """
-    if sum(map(bool, (mi_reference, month, alerts))) != 1:
-        raise click.UsageError("give one of --mi NUMBER, --bulletin MONTH or --alerts")
+    if sum(map(bool, (mi_reference, month, alerts, due_only))) != 1:
+        raise click.UsageError("give one of --mi NUMBER, --bulletin MONTH, --alerts or --due")
     config = app.config
     if alerts:
-        sent = send_alerts(app)
-        failed = sum(bool(alert.error) for alert in sent)
-        click.echo(f"Sent {len(sent) - failed} alert(s).")
+        outcomes = [] if dry_run else send_alerts(app)
+        failed = sum(bool(outcome.error) for outcome in outcomes)
+        click.echo(f"Sent {plural(len(outcomes) - failed, 'alert')}.")
         if failed:
             raise SystemExit(1)
         return
-    renderer = Renderer(config)
-    if mi_reference:
-        notice = find(app.store, mi_reference)
-        letters = letters_for_notice(renderer, config, app.store, notice, audiences)
-    else:
-        recipients = app.store.subscribers(audiences or None)
-        letters = bulletin_letters(renderer, config, stored_bulletin(app.store, month), recipients)
+    if due_only:
+        done = dispatch.send_due(config, app.store, app.data_dir)
+        for scheduled, report in done:
+            click.echo(f"Scheduled {scheduled.kind} {scheduled.reference}: {_summary(report)}")
+        if any(report.failed for _, report in done):
+            raise SystemExit(1)
+        return
+    kind, reference = ("mi", mi_reference) if mi_reference else ("bulletin", month)
+    letters = dispatch.letters(config, app.store, kind, reference, audiences)
+    recipients = sum(len(people) for _, people in letters)
+    if test_address:
+        for letter, _ in letters[:1]:
+            receipt = dispatch.send_test(config, app.data_dir, letter, test_address, via)
+            click.echo(
+                f"Sent a [TEST] copy to {test_address} ({receipt}); the send log is unchanged."
+            )
+        return
+    if not recipients and not allow_empty:
+        who = ", ".join(audiences) if audiences else "its audiences"
+        click.echo(f"publisher send: nobody would receive it: no subscribers in {who}.", err=True)
+        raise SystemExit(1)
+    if at_text:
+        at = parse_when(at_text)
+        dispatch.schedule(app.store, kind, reference, audiences, at)
+        click.echo(
+            f"Scheduled for {at:%d/%m/%Y %H:%M}: {plural(recipients, 'recipient')} now; "
+            "'publisher check' or 'publisher send --due' (cron) sends it then."
+        )
+        return
     if dry_run:
-        for letter, recipients in letters:
-            log = {row["recipient"]: row["status"] for row in app.store.deliveries(letter.key)}
-            for subscriber in recipients:
+        via = via or config.delivery.get("via", "outbox")
+        for letter, people in letters:
+            log = {
+                row["recipient"]: row["status"]
+                for row in app.store.deliveries(letter.key, channel=via)
+            }
+            for subscriber in people:
                 status = log.get(subscriber.email, "would send")
                 click.echo(f"{subscriber.email}: {letter.subject} [{status}]")
-        click.echo(f"Dry run: {sum(len(r) for _, r in letters)} recipients; nothing sent.")
+        click.echo(f"Dry run: {plural(recipients, 'recipient')} through {via}; nothing sent.")
         return
     report = send_letters(config, app.store, letters, app.data_dir, via=via, limit=limit)
-    click.echo(
-        f"Sent {len(report.sent)}, failed {len(report.failed)}, already sent "
-        f"{report.already_sent}, left for the next run {report.remaining}."
-    )
+    click.echo(_summary(report))
+    if report.via == "outbox" and report.sent:
+        click.echo(
+            f"{plural(len(report.sent), 'email')} written to {app.data_dir / 'outbox'}/ "
+            "(not sent: delivery.via is outbox)."
+        )
     if report.resent_after_crash:
         click.echo(
-            f"{report.resent_after_crash} message(s) interrupted by a crash were sent "
-            "again with their original Message-ID."
+            f"{plural(report.resent_after_crash, 'message')} interrupted by a crash went "
+            "again with the original Message-ID."
         )
-    for email, error in report.failed:
+    if report.stopped:
+        click.echo(f"publisher send: stopped: {report.stopped}; the rest stays pending.", err=True)
+    for email, error in report.failed + report.deferred:
         click.echo(f"  {email}: {error}", err=True)
-    if report.failed:
+    if report.failed or report.deferred or report.stopped:
         raise SystemExit(1)
+
+
+def _summary(report) -> str:
+    parts = [
+        f"Sent {len(report.sent)}",
+        f"failed {len(report.failed)}",
+        f"already sent {report.already_sent}",
+        f"left for the next run {report.left_for_next_run}",
+    ]
+    if report.taken_by_another:
+        parts.append(f"being sent by another run {report.taken_by_another}")
+    return ", ".join(parts) + f" (through {report.via})."
