@@ -262,14 +262,39 @@ MIGRATIONS: list[str] = [
 
 
 def migrate(db: sqlite3.Connection) -> int:
-    """Apply pending migrations, each all-or-nothing; return the schema version."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+    """Apply pending migrations, each all-or-nothing; return the schema version.
+
+    Safe when several processes open the same database at once (cron jobs overlapping an
+    upgrade): each migration takes the write lock first (BEGIN IMMEDIATE) and re-reads the
+    version inside it, so exactly one process applies it and the others see it applied.
+    """
+    while (version := _version(db)) < len(MIGRATIONS):
+        db.execute("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process migrates
         try:
-            # executescript would commit an open transaction, so BEGIN goes inside the script.
-            db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+            version = _version(db)  # what it is now that we hold the lock
+            if version < len(MIGRATIONS):
+                for statement in _statements(MIGRATIONS[version]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+            db.execute("COMMIT")
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
     return len(MIGRATIONS)
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements, one by one (executescript would commit mid-way)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

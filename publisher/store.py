@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -39,7 +40,7 @@ class Store:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves in transaction().
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(self.db)
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         self.schema_version = migrate(self.db)
@@ -544,6 +545,22 @@ class Store:
             " updated_at = ? WHERE id = ?",
             (status, error, receipt, to_iso(utcnow()), delivery_id),
         )
+
+
+def _use_wal(db: sqlite3.Connection, patience: float = 30.0) -> None:
+    """Switch a database to WAL (once; it stays so). Switching needs a moment alone with
+    the file, and SQLite answers "locked" at once rather than waiting when other processes
+    open it at the same instant, so wait and try again."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _where(*conditions: tuple[str, object]) -> tuple[str, list]:

@@ -1,10 +1,15 @@
+import multiprocessing
+import shutil
 import sqlite3
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 from publisher.migrations import MIGRATIONS
 from publisher.models import Item
-from publisher.store import Store
+from publisher.store import DATABASE_NAME, Store
 
 
 def test_schema_is_migrated_and_versioned(tmp_path):
@@ -36,3 +41,90 @@ def test_items_are_unique_per_source_and_key(tmp_path):
             "INSERT INTO items (source_id, key, url, title, content_hash, first_seen, last_seen)"
             " VALUES ('news', 'a', '', '', '', '', '')"
         )
+
+
+def _open_store(data_dir: str, start_at: float) -> str:
+    """In a new process: wait for the common start, open the store, report what happened."""
+    import time
+
+    from publisher.store import Store
+
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        store = Store(data_dir)
+        version = store.schema_version
+        store.close()
+        return f"ok {version}"
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        return f"error {error!r}"
+
+
+def _old_database(path: Path, version: int) -> None:
+    """A database left by an older release: the first ``version`` migrations applied."""
+    path.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path / DATABASE_NAME)
+    for number, sql in enumerate(MIGRATIONS[:version], start=1):
+        db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    db.close()
+
+
+@pytest.mark.parametrize("start_version", [0, 6])
+def test_processes_opening_one_database_at_once_migrate_it_once(tmp_path, start_version):
+    """Cron jobs overlapping an upgrade: 6 processes open an empty (or an older) database
+    at the same instant, 8 times over; every open succeeds and the schema is whole."""
+    context = multiprocessing.get_context("spawn")
+    outcomes = []
+    with context.Pool(6) as pool:
+        for trial in range(8):
+            folder = tmp_path / f"trial-{trial}"
+            if start_version:
+                _old_database(folder, start_version)
+            start_at = time.time() + 0.5
+            outcomes += pool.starmap(_open_store, [(str(folder), start_at)] * 6)
+            with sqlite3.connect(folder / DATABASE_NAME) as db:
+                assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert outcomes == [f"ok {len(MIGRATIONS)}"] * 48
+
+
+def test_five_commands_at_once_on_a_new_data_directory(project):
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    for _ in range(3):
+        shutil.rmtree(project.data_dir, ignore_errors=True)
+        commands = [("items",), ("changes",), ("mi", "list"), ("subscribers", "list"), ("sources",)]
+        processes = [
+            subprocess.Popen(project.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for args in commands
+        ]
+        errors = [process.communicate(timeout=60)[1].decode() for process in processes]
+        assert [process.returncode for process in processes] == [0] * 5, errors
+
+
+@pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
+def test_every_older_schema_upgrades_to_the_latest(tmp_path, version):
+    _old_database(tmp_path, version)
+    store = Store(tmp_path)
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    store.close()
+
+
+def test_an_upgrade_keeps_the_data(tmp_path):
+    """A version-6 database (before canonical addresses and the per-deliverer send log)
+    with subscribers and a send log upgrades with nothing lost."""
+    _old_database(tmp_path, 6)
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+        db.execute(
+            "INSERT INTO subscribers (email, name, school, audiences, added_at)"
+            " VALUES ('jo@oak.example', 'Jo', 'Oak', '[\"dsls\"]', '2024-01-01T00:00:00Z')"
+        )
+        db.execute(
+            "INSERT INTO deliveries (message_key, recipient, channel, message_id, status,"
+            " updated_at) VALUES ('mi/1/24', 'jo@oak.example', 'smtp', '<m@x>', 'sent', 'now')"
+        )
+    store = Store(tmp_path)
+    [jo] = store.subscribers()
+    assert (jo.email, jo.audiences, jo.frequency) == ("jo@oak.example", ("dsls",), "immediately")
+    [row] = store.deliveries("mi/1/24")
+    assert (row["status"], row["channel"], row["message_id"]) == ("sent", "smtp", "<m@x>")
