@@ -56,7 +56,7 @@ def _read_configured(url: str, context: FetchContext) -> SourceResult:
             result,
             notes=(f"using the {links[0].kind} feed it links to: {links[0].url}", *result.notes),
         )
-    return _result(response)
+    return _result(url, response, context)
 
 
 def _read_feed(url: str, context: FetchContext) -> SourceResult:
@@ -64,13 +64,17 @@ def _read_feed(url: str, context: FetchContext) -> SourceResult:
     raise_for_status(response)
     if response.not_modified:
         return SourceResult(not_modified=True, resolved_url=url)
-    return replace(_result(response), resolved_url=url)
+    return replace(_result(url, response, context), resolved_url=url)
 
 
-def _result(response) -> SourceResult:
+def _result(url: str, response, context: FetchContext) -> SourceResult:
     items, problem = parse_feed(response.body, response.url, response.headers)
-    notes = (f"parsed despite errors: {problem}",) if problem else ()
-    return SourceResult(items=items, resolved_url=response.url, notes=notes)
+    if not problem:
+        return SourceResult(items=items, resolved_url=response.url)
+    context.http.distrust(url)  # read it in full again next run, whatever the server says
+    return SourceResult(
+        items=items, resolved_url=response.url, notes=(f"parsed despite errors: {problem}",)
+    )
 
 
 def parse_feed(
@@ -90,7 +94,19 @@ def parse_feed(
         raise FetchError(f"not a feed ({content_type}): {problem or 'no RSS, Atom or RDF found'}")
     if problem and not parsed.entries:
         raise FetchError(f"unreadable feed: {problem}")
-    return tuple(_item(entry) for entry in parsed.entries), problem
+    entries = parsed.entries
+    if problem and _cut_short(body):
+        # Only entries whose closing tag arrived are whole; the one cut off (perhaps inside
+        # its <guid>) must not be stored, or it would come back as a phantom duplicate.
+        entries = entries[: body.count(b"</item>") + body.count(b"</entry>")]
+        problem = f"truncated feed: the document ends early; kept {len(entries)} whole entries"
+    return tuple(_item(entry) for entry in entries), problem
+
+
+def _cut_short(body: bytes) -> bool:
+    """Whether a feed document ends before its root element closes."""
+    tail = body.rstrip()[-64:].lower()
+    return not tail.endswith((b"</rss>", b"</feed>", b"</rdf:rdf>"))
 
 
 def _item(entry) -> Item:

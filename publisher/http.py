@@ -168,6 +168,11 @@ class HttpClient:
             return Response(response.url, response.status, b"", response.headers, True)
         return response
 
+    def distrust(self, url: str) -> None:
+        """The body from ``url`` did not parse cleanly (cut short, malformed): keep none of
+        its validators or hash, so the next run fetches and reads it in full again."""
+        self.learnt.pop(url, None)
+
     def _robots_txt(self, url: str) -> tuple[int, str]:
         response = self._get_with_retries(url, {"Accept": "text/plain"})
         return response.status, response.body.decode("utf-8", errors="replace")

@@ -321,3 +321,55 @@ def test_kill_9_during_check_then_rerun_alerts_once(server, project):
     assert len(list((project.data_dir / "outbox").glob("*.eml"))) == 1
     assert _count(database, "changes") == 1
     assert _count(database, "items") == 31
+
+
+def test_a_body_cut_short_is_never_trusted_and_nothing_is_lost_or_doubled(project):
+    """A server that closes the connection in the middle of an entry's <guid> (no
+    Content-Length, so it looks complete to HTTP), sending an ETag, and answering 304 to
+    that ETag afterwards, as an honest server would."""
+    cut = FEED.index(b"news-2024-sid") + 4  # inside the second entry's guid
+    etag = b'"v1"'
+    state = {"requests": []}
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            request = self.request.recv(65536)
+            state["requests"].append(request)
+            if b'If-None-Match: "v1"' in request:
+                self.request.sendall(b"HTTP/1.1 304 Not Modified\r\nETag: " + etag + b"\r\n\r\n")
+                return
+            body = FEED[:cut] if len(state["requests"]) == 1 else FEED
+            self.request.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: "
+                + etag
+                + b"\r\nConnection: close\r\n\r\n"
+                + body
+            )
+
+    tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    tcp.daemon_threads = True
+    threading.Thread(target=tcp.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{tcp.server_address[1]}/news.rss"
+        project.configure([feed("news", url)])
+        first = project.run("fetch").output
+        assert "truncated feed: the document ends early; kept 1 whole entries" in first
+        stored = json.loads(project.run("items", "--format", "json").output)
+        assert [row["key"] for row in stored] == [
+            "https://news.example/2024/sharing-nudes-guidance"
+        ]
+        project.run("fetch")  # no validators were kept, so this reads the whole feed
+        assert b"If-None-Match" not in state["requests"][1]
+        keys = sorted(
+            row["key"] for row in json.loads(project.run("items", "--format", "json").output)
+        )
+        assert keys == [
+            "https://news.example/2024/no-guid",
+            "https://news.example/2024/sharing-nudes-guidance",
+            "news-2024-sid",
+        ]  # every entry, and no phantom keyed by the cut entry's link
+        project.run("fetch")  # now whole: validators kept, the server says 304
+        assert b'If-None-Match: "v1"' in state["requests"][2]
+    finally:
+        tcp.shutdown()
+        tcp.server_close()
