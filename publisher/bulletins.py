@@ -281,7 +281,7 @@ def _when(change: Change) -> datetime:
 
 def _change_entry(change: Change, sources: dict) -> Entry:
     source = sources.get(change.source_id)
-    quotes = tuple(ref.text for ref in change.refs)
+    quotes = change.entries
     summary = "" if quotes else clean_html(change.note or change.details)
     return Entry(
         title=change.title,

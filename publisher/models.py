@@ -149,6 +149,12 @@ class Change:
     detected_at: datetime | None = None
 
     @property
+    def entries(self) -> tuple[str, ...]:
+        """The note's entries, each once, in order (an entry listing several places gives
+        several references with the same text)."""
+        return tuple(dict.fromkeys(reference.text for reference in self.refs))
+
+    @property
     def fingerprint(self) -> str:
         """Identifies the change itself, so the same change is never recorded twice."""
         return digest(self.source_id, self.key, self.kind, self.changed_at, self.note, self.details)

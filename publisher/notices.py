@@ -257,7 +257,7 @@ def draft_from_change(config: Config, change: Change) -> Notice:
     source = next((s for s in config.sources if s.id == change.source_id), None)
     when = f" on {change.changed_at.astimezone(UK):%d %B %Y}" if change.changed_at else ""
     if change.refs:
-        changes = "\n".join(f"- {reference.text}" for reference in change.refs)
+        changes = "\n".join(f"- {entry}" for entry in change.entries)
     else:
         changes = change.note or change.details
     body = (

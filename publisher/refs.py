@@ -1,26 +1,62 @@
-"""Page, paragraph, chapter, annex and section references in GOV.UK change notes.
+"""Where a GOV.UK change note says a document changed: pages, paragraphs, chapters, parts,
+sections, annexes and appendices.
 
-A note such as "Page 26, paragraph 48: amended the wording ..." is split into entries
-(one per bullet, line, semicolon-separated clause or sentence that starts with a
-locator), and each entry's leading locator is parsed into fields. The original text is kept.
+A note is split into entries (one per bullet, line, semicolon-separated clause, or sentence
+that starts with a locator). Each entry is read by a small grammar:
+
+    entry     := ... locator values ... (locator values)*
+    locator   := page | paragraph | chapter | part | section | annex | appendix (and plurals,
+                 abbreviations: pg, pp, para, paras, ¶, ch, sect, s)
+    values    := value (("to" | "-" | "–" | "—") value)? (("and" | "&" | "," | "or") values)?
+    value     := 48 | 3.2 | 12a | five | IV | B
+
+"to" and dashes make a range; "and", "&", "," and "or" make a list of separate references.
+A page starts a new reference when the current one already has a page (and likewise for
+each kind), so "Page 61 paragraph 206 and page 62 paragraph 210" is two references. A
+locator followed by "of"/"to" and the name of another document ("section 42 of the Children
+and Families Act 2014", "paragraph 3 of Schedule 2 to the Act") is not a place in this one.
+When the entry starts with a locator and a colon, only that part is read ("Page 161: ... to
+match that on pg 7 to 8" is page 161). The original text is always kept.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-_NUMBER = r"(\d+(?:\.\d+)*)"
-_RANGE = rf"{_NUMBER}(?:\s*(?:-|–|—|to|and|&)\s*{_NUMBER})?"
-PAGE = re.compile(rf"\b(?:pages?|pp?\.|pg\.?|pgs\.?)\s*{_RANGE}", re.IGNORECASE)
-PARAGRAPH = re.compile(rf"(?:\bparagraphs?|\bparas?\.?|¶)\s*{_RANGE}", re.IGNORECASE)
-CHAPTER = re.compile(r"\bchapter\s+(\d+|[ivxlc]+)\b", re.IGNORECASE)
-ANNEX = re.compile(r"\bannex(?:e)?\s+([A-Z]{1,2}|\d+)\b", re.IGNORECASE)
-SECTION = re.compile(r"\bsection\s+(\d+(?:\.\d+)*|[A-Z]\b)", re.IGNORECASE)
-_LOCATOR_START = r"(?:pages?|pg|paragraphs?|paras?|chapter|annex|section)\b"
+KINDS = ("part", "chapter", "section", "annex", "appendix", "page", "paragraph")
+_LOCATOR_WORDS = {
+    "page": "page", "pages": "page", "pg": "page", "pgs": "page", "p": "page", "pp": "page",
+    "paragraph": "paragraph", "paragraphs": "paragraph", "para": "paragraph",
+    "paras": "paragraph", "¶": "paragraph", "¶¶": "paragraph",
+    "chapter": "chapter", "chapters": "chapter", "ch": "chapter",
+    "part": "part", "parts": "part",
+    "section": "section", "sections": "section", "sect": "section",
+    "annex": "annex", "annexes": "annex", "annexe": "annex",
+    "appendix": "appendix", "appendices": "appendix", "appendixes": "appendix",
+}  # fmt: skip
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20",
+}  # fmt: skip
+_ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.IGNORECASE)
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+_RANGE_WORDS = {"to", "-", "–", "—", "through"}
+_LIST_WORDS = {"and", "&", ",", "or"}
+# Names of other documents: a locator followed by "of" or "to" and one of these is theirs.
+_OTHER_DOCUMENT = re.compile(
+    r"^\s*(?:of|to|in)\s+(?:the\s+|that\s+)?(?:[\w'’-]+\s+){0,9}?"
+    r"(?:Act|Acts|Regulations?|Schedule|Order|Rules|Bill|Convention|Directive|Statute)\b"
+)
+_TOKEN = re.compile(r"¶¶?|\d+(?:\.\d+)*[a-z]?(?![\w.]\d)|[A-Za-z]+\.?|[–—&,:;()-]|\S")
+_MAX_PAGE = 99_999
 _BULLET = re.compile(r"^\s*(?:[-*•·–]|\d+[.)])\s+")
-# A new sentence that begins with a locator starts a new entry:
-# "... partners. Page 42: corrected ..." -> two entries.
+_LOCATOR_START = (
+    r"(?:pages?|pgs?|paragraphs?|paras?|chapters?|parts?|sections?|annexe?s?|appendix|"
+    r"appendices)\b"
+)
 _SENTENCE_LOCATOR = re.compile(rf"(?<=[.!?])\s+(?={_LOCATOR_START})", re.IGNORECASE)
 _LOCATOR_PREFIX = re.compile(r"^([^:]{1,80}):\s")
 
@@ -33,42 +69,44 @@ class Reference:
     paragraph: str | None = None
     paragraph_end: str | None = None
     chapter: str | None = None
+    chapter_end: str | None = None
     annex: str | None = None
+    annex_end: str | None = None
     section: str | None = None
+    section_end: str | None = None
+    part: str | None = None
+    part_end: str | None = None
+    appendix: str | None = None
+    appendix_end: str | None = None
 
     @property
     def located(self) -> bool:
-        return any((self.page, self.paragraph, self.chapter, self.annex, self.section))
+        return any(getattr(self, kind) for kind in KINDS)
 
     def label(self) -> str:
         """A short citation, e.g. 'page 26, paragraph 48' or 'pages 12 to 14'."""
         parts = []
-        if self.chapter:
-            parts.append(f"chapter {self.chapter}")
-        if self.annex:
-            parts.append(f"annex {self.annex}")
-        if self.section:
-            parts.append(f"section {self.section}")
-        if self.page:
-            parts.append(
-                f"pages {self.page} to {self.page_end}" if self.page_end else f"page {self.page}"
-            )
-        if self.paragraph:
-            parts.append(
-                f"paragraphs {self.paragraph} to {self.paragraph_end}"
-                if self.paragraph_end
-                else f"paragraph {self.paragraph}"
-            )
+        for kind in KINDS:
+            start, end = getattr(self, kind), getattr(self, f"{kind}_end")
+            if start is None:
+                continue
+            plural = "appendices" if kind == "appendix" else f"{kind}s"
+            parts.append(f"{plural} {start} to {end}" if end else f"{kind} {start}")
         return ", ".join(parts)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Reference:
+        """From stored JSON (older records lack the newer kinds)."""
+        return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
+
 
 def split_entries(note: str) -> list[str]:
     """Split a change note into its separate entries."""
     entries: list[str] = []
-    for line in (note or "").splitlines():
+    for line in str(note or "").splitlines():
         line = _BULLET.sub("", line).strip()
         if not line:
             continue
@@ -77,23 +115,18 @@ def split_entries(note: str) -> list[str]:
     return entries
 
 
-def parse_reference(entry: str) -> Reference:
-    """The locator of one entry. Only the part before a colon counts when it holds a
-    locator, so 'Page 161: ... to match that on pg 7 to 8' is page 161."""
+def parse_entry(entry: str) -> list[Reference]:
+    """The references of one entry (several when it lists several places); one reference
+    with no place when it names none."""
     prefix = _LOCATOR_PREFIX.match(entry)
-    where = prefix.group(1) if prefix and _has_locator(prefix.group(1)) else entry
-    page, page_end = _range(PAGE, where)
-    paragraph, paragraph_end = _range(PARAGRAPH, where)
-    return Reference(
-        text=entry,
-        page=int(float(page)) if page else None,
-        page_end=int(float(page_end)) if page_end else None,
-        paragraph=paragraph,
-        paragraph_end=paragraph_end,
-        chapter=_first(CHAPTER, where),
-        annex=_upper(_first(ANNEX, where)),
-        section=_first(SECTION, where),
-    )
+    where = prefix.group(1) if prefix and _locations(prefix.group(1)) else entry
+    found = [replace(reference, text=entry) for reference in _locations(where)]
+    return found or [Reference(text=entry)]
+
+
+def parse_reference(entry: str) -> Reference:
+    """The first reference of one entry (see ``parse_entry``)."""
+    return parse_entry(entry)[0]
 
 
 def parse_note(note: str) -> list[Reference]:
@@ -103,25 +136,101 @@ def parse_note(note: str) -> list[Reference]:
     the following changes:") are dropped. A note without any locator gives one entry
     per clause, with empty fields.
     """
-    references = [parse_reference(entry) for entry in split_entries(note)]
+    references = [ref for entry in split_entries(note) for ref in parse_entry(entry)]
     if any(reference.located for reference in references):
         references = [ref for ref in references if ref.located or not ref.text.endswith(":")]
     return references
 
 
-def _has_locator(text: str) -> bool:
-    return any(pattern.search(text) for pattern in (PAGE, PARAGRAPH, CHAPTER, ANNEX, SECTION))
+def _locations(text: str) -> list[Reference]:
+    """Read the locators of ``text`` into references (text left empty)."""
+    tokens = [(match.group(), match.end()) for match in _TOKEN.finditer(text)]
+    references: list[Reference] = []
+    current: dict[str, str | int | None] = {}
+    index = 0
+    while index < len(tokens):
+        kind = _LOCATOR_WORDS.get(tokens[index][0].lower().rstrip("."))
+        values, after = _values(tokens, index + 1, kind) if kind else ([], index + 1)
+        if not values:
+            index += 1
+            continue
+        if _OTHER_DOCUMENT.match(text[tokens[after - 1][1] :]):
+            index = after  # "section 42 of the Children Act": a place in another document
+            continue
+        if current.get(kind) is not None:
+            references.append(Reference(text="", **current))
+            current = {key: value for key, value in current.items() if _outer(key, kind)}
+        for number, (start, end) in enumerate(values):
+            if number:
+                references.append(Reference(text="", **current))
+            current[kind], current[f"{kind}_end"] = start, end
+        index = after
+    if current:
+        references.append(Reference(text="", **current))
+    return references
 
 
-def _range(pattern: re.Pattern, text: str) -> tuple[str | None, str | None]:
-    match = pattern.search(text)
-    return (match.group(1), match.group(2)) if match else (None, None)
+def _outer(field: str, kind: str) -> bool:
+    """Whether ``field`` holds a larger division than ``kind`` (kept for the next place):
+    a new page keeps the chapter, but a new chapter drops the page."""
+    return KINDS.index(field.removesuffix("_end")) < KINDS.index(kind)
 
 
-def _first(pattern: re.Pattern, text: str) -> str | None:
-    match = pattern.search(text)
-    return match.group(1) if match else None
+def _values(tokens: list, index: int, kind: str) -> tuple[list[tuple], int]:
+    """The values after a locator: [(start, end-or-None), ...] and where reading stopped."""
+    values: list[tuple] = []
+    while index < len(tokens):
+        start = _value(tokens[index][0], kind)
+        if start is None:
+            break
+        index += 1
+        end = None
+        if index + 1 < len(tokens) and tokens[index][0].lower() in _RANGE_WORDS:
+            end = _value(tokens[index + 1][0], kind)
+            if end is not None:
+                index += 2
+                if _order(kind, end) < _order(kind, start):
+                    start, end = end, start
+                if end == start:
+                    end = None
+        values.append((start, end))
+        if index + 1 < len(tokens) and tokens[index][0].lower() in _LIST_WORDS:
+            following = tokens[index + 1][0].lower()
+            if following in _LIST_WORDS and index + 2 < len(tokens):  # ", and"
+                index += 1
+            if _value(tokens[index + 1][0], kind) is not None:
+                index += 1
+                continue
+        break
+    return values, index
 
 
-def _upper(value: str | None) -> str | None:
-    return value.upper() if value else None
+def _value(token: str, kind: str) -> str | int | None:
+    """A locator's value in its stored form, or None when ``token`` is no value of ``kind``."""
+    word = token.lower().rstrip(".")
+    if kind == "page":
+        number = _NUMBER_WORDS.get(word, word)
+        return int(number) if number.isdigit() and 0 < int(number) <= _MAX_PAGE else None
+    if re.fullmatch(r"\d+(?:\.\d+)*[a-z]?", word):
+        return word if len(word) <= 12 else None
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    if kind in ("annex", "appendix", "section") and re.fullmatch(r"[a-z]", word):
+        return word.upper()
+    if kind in ("part", "chapter", "annex", "section") and _ROMAN.match(word):
+        return str(_roman(word)) if kind in ("part", "chapter") else word.upper()
+    return None
+
+
+def _roman(word: str) -> int:
+    values = [_ROMAN_VALUES[letter] for letter in word.lower()]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def _order(kind: str, value: str | int) -> tuple:
+    """A sort key for range ends: numbers by number, letters by letter."""
+    if isinstance(value, int):
+        return (value,)
+    if re.match(r"\d", value):
+        return tuple(int(part) for part in re.findall(r"\d+", value))
+    return (ord(value[0]),)

@@ -597,7 +597,7 @@ def _change(row: sqlite3.Row) -> Change:
         kind=row["kind"],
         statutory=bool(row["statutory"]),
         note=row["note"],
-        refs=tuple(Reference(**ref) for ref in json.loads(row["refs"])),
+        refs=tuple(Reference.from_dict(ref) for ref in json.loads(row["refs"])),
         details=row["details"],
         changed_at=from_iso(row["changed_at"]),
         detected_at=from_iso(row["detected_at"]),

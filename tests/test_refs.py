@@ -90,7 +90,8 @@ def test_wttsc_february_2024_note_gives_four_references():
         # 12. Numbered list.
         ("1. Page 5: new foreword\n2. Page 9: updated contents", [{"page": 5}, {"page": 9}]),
         # 13. Paragraphs joined by 'and'.
-        ("Paragraphs 12 and 13: clarified wording.", [{"paragraph": "12", "paragraph_end": "13"}]),
+        # "and" makes a list, not a range: two references.
+        ("Paragraphs 12 and 13: clarified wording.", [{"paragraph": "12"}, {"paragraph": "13"}]),
         # 14. Lower-case annex.
         ("Updated annex c (further information).", [{"annex": "C"}]),
         # 15. Dotted paragraph number.
@@ -103,7 +104,7 @@ def test_wttsc_february_2024_note_gives_four_references():
         # 17. Reference in the middle of the sentence.
         ("Added a new paragraph 211 about mobile phones in schools.", [{"paragraph": "211"}]),
         # 18. Roman chapter number.
-        ("Chapter iv: revised.", [{"chapter": "iv"}]),
+        ("Chapter iv: revised.", [{"chapter": "4"}]),  # roman numerals read as numbers
         # 19. Bullets with the • character.
         ("• Page 3: updated\n• Annex A: removed outdated links", [{"page": 3}, {"annex": "A"}]),
         # 20. Two entries on one line, the second starting with 'Paragraph'.

@@ -105,7 +105,7 @@ def changes(
             f"#{change.id} {change.detected_at:%Y-%m-%d} [{change.source_id}] {label}: "
             f"{change.title}\n    {change.url}"
         )
-        for ref in change.refs:
-            click.echo(f"    - {ref.text}")
+        for entry in change.entries:
+            click.echo(f"    - {entry}")
         if not change.refs and (change.note or change.details):
             click.echo(f"    {change.note or change.details}")
