@@ -13,15 +13,15 @@ import re
 from datetime import datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from publisher import hookimpl
 from publisher.config import SourceConfig
-from publisher.dates import UK
+from publisher.dates import find_date
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Item, SourceResult
 from publisher.sources import FetchContext, SourceKind
+from publisher.text import plural
 
 ITEM_SELECTORS = (
     "article",
@@ -77,6 +77,9 @@ def fetch_listing(source: SourceConfig, context: FetchContext) -> SourceResult:
     items = list(found.values())
     if options.get("fetch_articles"):
         items, notes = _fill_from_articles(items, context, int(options.get("max_articles", 10)))
+    undated = sum(item.published is None for item in items)
+    if undated:
+        notes.append(f"{plural(undated, 'item')} without a date: check date_selector")
     return SourceResult(items=tuple(items), notes=tuple(notes))
 
 
@@ -200,13 +203,7 @@ def _date(node: LexborNode | None) -> datetime | None:
     if node is None:
         return None
     text = node.attributes.get("datetime") or node.attributes.get("content") or _text(node)
-    if not text:
-        return None
-    try:
-        moment = dateparser.parse(text, dayfirst=not re.match(r"\d{4}-", text), fuzzy=True)
-    except (ValueError, OverflowError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UK)
+    return find_date(text)
 
 
 def _text(node: LexborNode | None) -> str:

@@ -131,11 +131,11 @@ def gather(config: Config, store: Store, month: str, editorial: dict | None = No
     sources = {source.id: source for source in config.sources}
     sections: list[Section] = []
 
-    statutory = [
-        _change_entry(change, sources)
-        for change in store.changes(statutory=True)
-        if change.kind in CHANGE_LABELS and start <= _when(change) < end
-    ]
+    by_document: dict[tuple[str, str], list[Change]] = {}
+    for change in store.changes(statutory=True):
+        if change.kind in CHANGE_LABELS and start <= _when(change) < end:
+            by_document.setdefault((change.source_id, change.key), []).append(change)
+    statutory = [_document_entry(changes, sources) for changes in by_document.values()]
     sections.append(Section(STATUTORY_SECTION, tuple(statutory)))
 
     notices = store.notices(status="published", published_from=start, published_before=end)
@@ -279,19 +279,27 @@ def _when(change: Change) -> datetime:
     return change.changed_at or change.detected_at
 
 
-def _change_entry(change: Change, sources: dict) -> Entry:
-    source = sources.get(change.source_id)
-    quotes = change.entries
-    summary = "" if quotes else clean_html(change.note or change.details)
+def _document_entry(changes: list[Change], sources: dict) -> Entry:
+    """One entry for a document that changed in the month, quoting every change note of the
+    month, newest first, each dated when there are several."""
+    changes = sorted(changes, key=_when, reverse=True)
+    newest = changes[0]
+    source = sources.get(newest.source_id)
+    quotes: list[str] = []
+    for change in changes:
+        lines = change.entries or ((change.note or change.details,) if len(changes) > 1 else ())
+        dated = f"{_when(change).astimezone(UK):%-d %B %Y}: " if len(changes) > 1 else ""
+        quotes.extend(f"{dated}{line}" for line in lines if line)
+    summary = "" if quotes else clean_html(newest.note or newest.details)
     return Entry(
-        title=change.title,
-        url=change.url,
+        title=newest.title,
+        url=newest.url,
         summary=summary,
-        source=source.title if source else change.source_id,
-        published=_when(change).astimezone(UK).date().isoformat(),
+        source=source.title if source else newest.source_id,
+        published=_when(newest).astimezone(UK).date().isoformat(),
         audiences=source.audiences if source else (),
-        quotes=quotes,
-        label=CHANGE_LABELS[change.kind],
+        quotes=tuple(quotes),
+        label=CHANGE_LABELS[newest.kind],
     )
 
 

@@ -1,10 +1,14 @@
-"""Timestamps as the store keeps them: timezone-aware UTC, ISO 8601 text."""
+"""Timestamps as the store keeps them (timezone-aware UTC, ISO 8601 text), and dates as
+people write them."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateparser
 
 UK = ZoneInfo("Europe/London")  # MI sheets and bulletins speak UK local time
 
@@ -41,3 +45,31 @@ def parse_since(text: str) -> datetime:
         return from_iso(text)
     except ValueError:
         return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE_SHAPES = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b",
+    re.IGNORECASE,
+)
+
+
+def find_date(text: str) -> datetime | None:
+    """The first date written in ``text``, read day-first as in the UK: '2024-02-20',
+    '20/02/2024', 'Monday 20th February 2024', 'Feb 20, 2024', even beside other numbers
+    ('Published: 19 Feb 2024 · 3 min read'). UK time unless the text gives an offset."""
+    match = _DATE_SHAPES.search(text or "")
+    if match is None:
+        return None
+    shape = match.group()
+    try:
+        moment = dateparser.parse(shape, dayfirst=not re.match(r"\d{4}-", shape))
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UK)

@@ -283,3 +283,33 @@ def test_an_alert_the_mail_server_refuses_is_sent_by_the_next_run(govuk, project
             == "Statutory guidance changed: Working together to safeguard children"
         )
         assert check(project).stdout == ""
+
+
+def test_a_bulletin_quotes_every_note_of_the_month_for_one_document(govuk, project):
+    """Three real-shaped notes on 3, 13 and 19 August 2020: one entry, all three notes,
+    newest first, each dated, with their references."""
+    content = json.loads(fixture_bytes("govuk/wttsc-v1.json"))
+    govuk.publish(body=json.dumps(content).encode())
+    check(project)
+    notes = [
+        ("2020-08-03T10:00:00.000+01:00", "Page 12: updated the contact details."),
+        ("2020-08-13T10:00:00.000+01:00", "Paragraphs 14 and 22: clarified the wording."),
+        ("2020-08-19T10:00:00.000+01:00", "Annex B: added guidance on remote education."),
+    ]
+    for when, note in notes:
+        content["details"]["change_history"].insert(0, {"public_timestamp": when, "note": note})
+        content["public_updated_at"] = when
+        govuk.publish(body=json.dumps(content).encode())
+        check(project)
+    assert len([c for c in changes(project) if c["kind"] == "major"]) == 3
+    project.run("bulletin", "build", "--month", "2020-08")
+    bulletin = json.loads(
+        project.run("bulletin", "show", "--month", "2020-08", "--format", "json").output
+    )
+    [statutory] = [s for s in bulletin["sections"] if s["title"] == "Statutory updates"]
+    [entry] = statutory["entries"]
+    assert entry["quotes"] == [
+        "19 August 2020: Annex B: added guidance on remote education.",
+        "13 August 2020: Paragraphs 14 and 22: clarified the wording.",
+        "3 August 2020: Page 12: updated the contact details.",
+    ]

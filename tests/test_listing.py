@@ -286,3 +286,53 @@ def test_summary_next_and_article_selectors_for_a_bespoke_cms(site, project):
     article_requests = [path for path in site.requests if path.count("/") == 3]
     assert len(article_requests) == 2
     assert sum(item["published"] is not None for item in items.values()) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Published: 19 Feb 2024 · 3 min read", "2024-02-19"),
+        ("19 February 2024", "2024-02-19"),
+        ("Monday 19th February 2024", "2024-02-19"),
+        ("Mon, 19 Feb. 2024", "2024-02-19"),
+        ("the 1st of March 2024", "2024-03-01"),
+        ("February 19, 2024 | 5 comments", "2024-02-19"),
+        ("Sept 3rd, 2024", "2024-09-03"),
+        ("02/03/2024", "2024-03-02"),  # day first, as in the UK
+        ("Updated 02.03.2024 (v2)", "2024-03-02"),
+        ("2024-02-19T09:30:00+00:00", "2024-02-19"),
+        ("Posted 2024-02-19 by 4 editors", "2024-02-19"),
+        ("12 comments, 3 likes, 19 Feb 2024", "2024-02-19"),
+    ],
+)
+def test_dates_beside_other_numbers_are_found(text, expected):
+    from publisher.dates import find_date
+
+    assert find_date(text).date().isoformat() == expected
+
+
+@pytest.mark.parametrize("text", ["3 min read", "Issue 42", "", "Page 2 of 7", "32/13/2024"])
+def test_text_without_a_date_gives_none(text):
+    from publisher.dates import find_date
+
+    assert find_date(text) is None
+
+
+def test_a_card_date_next_to_a_reading_time_and_undated_items_are_flagged(site, project):
+    site.serve(
+        "/magazine/",
+        body=b"""<main>
+        <article class="card"><h3><a href="/magazine/a/">Deepfakes</a></h3>
+          <p class="meta">Published: 19 Feb 2024 \xc2\xb7 3 min read</p></article>
+        <article class="card"><h3><a href="/magazine/b/">Vaping</a></h3>
+          <p class="meta">5 min read</p></article>
+        <article class="card"><h3><a href="/magazine/c/">Sextortion</a></h3>
+          <p class="meta">Read later</p></article>
+        </main>""",
+    )
+    project.configure([listing(site, item_selector=".card", date_selector=".meta")])
+    output = project.run("fetch").output
+    assert "2 items without a date: check date_selector" in output
+    dated = {row["title"]: row["published"] for row in stored(project, "magazine")}
+    assert dated["Deepfakes"].startswith("2024-02-19")
+    assert dated["Vaping"] is None
