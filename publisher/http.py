@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -145,6 +146,11 @@ class HttpClient:
         """
         if self.robots and not self.robots.allowed(url, self._robots_txt):
             parts = urlsplit(url)
+            if problem := self.robots.problem(url):
+                raise FetchError(
+                    f"robots.txt of {parts.netloc} unreachable ({problem}): nothing fetched "
+                    "from it this run; the next run asks again"
+                )
             raise FetchError(f"robots.txt of {parts.netloc} disallows {parts.path or '/'}")
         headers = {"Accept": accept} if accept else {}
         known = self.validators.get(url) if conditional else None
@@ -233,19 +239,42 @@ class HttpClient:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(f"response too large: {int(declared):,} bytes (limit {limit:,})")
-        # A server that trickles bytes never trips the read timeout: bound the whole body.
-        deadline = time.monotonic() + self.policy.timeout * 3
+        # A server that trickles bytes never trips the read timeout, and a read blocks until a
+        # whole chunk arrives: a timer cuts the connection when the whole body is overdue.
+        allowed = self.policy.timeout * 3
+        overdue = threading.Event()
+        timer = threading.Timer(allowed, _cut_off, (response, overdue))
+        timer.daemon = True
+        timer.start()
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
-            size += len(chunk)
-            if size > limit:
-                raise FetchError(f"response too large: over {limit:,} bytes")
-            if time.monotonic() > deadline:
-                raise FetchError(
-                    f"too slow: body still arriving after {self.policy.timeout * 3:g}s"
-                )
-            chunks.append(chunk)
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(f"response too large: over {limit:,} bytes")
+                chunks.append(chunk)
+        except requests.RequestException:
+            if not overdue.is_set():
+                raise
+        finally:
+            timer.cancel()
+        if overdue.is_set():
+            raise FetchError(f"too slow: the body was still arriving after {allowed:g}s")
         return b"".join(chunks)
+
+
+def _cut_off(response: requests.Response, overdue: threading.Event) -> None:
+    """Close the connection under a read that is taking too long (from a timer thread)."""
+    overdue.set()
+    stream = getattr(getattr(getattr(response.raw, "_fp", None), "fp", None), "raw", None)
+    sock = getattr(stream, "_sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        else:
+            response.close()
+    except OSError:
+        pass
 
 
 class _Retryable(FetchError):

@@ -1,7 +1,9 @@
 """robots.txt, fetched once per host and kept for a day (RFC 9309).
 
 A URL that robots.txt disallows for us is not fetched. As the RFC says: a robots.txt that
-is missing (4xx) allows everything; one that cannot be read (5xx, unreachable) allows nothing.
+is missing (4xx) allows everything; one that cannot be read (5xx, unreachable) allows nothing,
+but only for this run: a failure is never kept, so the next run asks again, and it is
+reported as what it was (HTTP 503, connection refused), not as "disallows".
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class RobotsFile:
     host: str  # scheme://netloc
     text: str | None  # None: unreadable, so nothing is allowed
     fetched_at: datetime
+    problem: str | None = None  # why it could not be read
 
     def parser(self) -> RobotFileParser:
         parser = RobotFileParser()
@@ -39,9 +42,13 @@ class RobotsCache:
     files known from earlier runs are reused until they are a day old."""
 
     def __init__(self, known: dict[str, RobotsFile] | None = None):
-        self.known = dict(known or {})
+        # Failures stored by older releases are not trusted: those hosts are asked again.
+        self.known = {
+            host: robots for host, robots in (known or {}).items() if robots.text is not None
+        }
         self.learnt: dict[str, RobotsFile] = {}
         self._parsers: dict[str, RobotFileParser] = {}
+        self._problems: dict[str, str | None] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -54,8 +61,15 @@ class RobotsCache:
             host_lock = self._locks.setdefault(host, threading.Lock())
         with host_lock:  # one fetch per host, however many sources wait for it
             if host not in self._parsers:
-                self._parsers[host] = self._robots_file(host, fetch).parser()
+                robots = self._robots_file(host, fetch)
+                self._parsers[host] = robots.parser()
+                self._problems[host] = robots.problem
         return self._parsers[host].can_fetch(ROBOT_NAME, url)
+
+    def problem(self, url: str) -> str | None:
+        """Why the robots.txt for ``url``'s host could not be read this run, if it could not."""
+        parts = urlsplit(url)
+        return self._problems.get(f"{parts.scheme}://{parts.netloc}")
 
     def _robots_file(self, host: str, fetch) -> RobotsFile:
         cached = self.known.get(host)
@@ -63,11 +77,10 @@ class RobotsCache:
             return cached
         try:
             status, text = fetch(f"{host}/robots.txt")
-        except Exception:  # unreachable: the RFC says assume complete disallow
-            status, text = 503, ""
+        except Exception as error:  # unreachable: assume complete disallow, for this run only
+            return RobotsFile(host, None, utcnow(), problem=str(error) or type(error).__name__)
         if status >= 500:
-            robots = RobotsFile(host, None, utcnow())
-        else:
-            robots = RobotsFile(host, text if status < 400 else "", utcnow())
+            return RobotsFile(host, None, utcnow(), problem=f"HTTP {status}")
+        robots = RobotsFile(host, text if status < 400 else "", utcnow())
         self.learnt[host] = robots
         return robots

@@ -373,3 +373,34 @@ def test_a_body_cut_short_is_never_trusted_and_nothing_is_lost_or_doubled(projec
     finally:
         tcp.shutdown()
         tcp.server_close()
+
+
+def trickle(sock):
+    """A server that sends its body one byte every 0.2 s: the read timeout never fires."""
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n\r\n")
+    try:
+        for byte in FEED[:200]:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.2)
+    except OSError:
+        pass  # the client hung up, as it should
+
+
+def test_a_trickling_server_is_cut_off_by_the_whole_body_deadline(project):
+    with raw_server(trickle) as slow:
+        project.configure([feed("slow", slow)], settings={"timeout": 0.5, "retries": 0})
+        result = project.run("fetch", expect=1)
+    assert "FAILED: too slow: the body was still arriving after 1.5s" in result.output
+
+
+def refused_robots(project, url_of_dead_host):
+    project.configure([feed("news", url_of_dead_host)], settings={"robots": True, "retries": 0})
+    return project.run("fetch", expect=1).output
+
+
+def test_an_unreachable_host_is_reported_as_unreachable_not_disallowed(project):
+    from smtp_server import free_port
+
+    output = refused_robots(project, f"http://127.0.0.1:{free_port()}/feed.xml")
+    assert "robots.txt of 127.0.0.1:" in output and "unreachable (could not connect" in output
+    assert "disallows" not in output

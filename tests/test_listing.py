@@ -214,11 +214,23 @@ def test_robots_txt_is_honoured_and_cached(site, project):
     assert site.requests.count("/robots.txt") == 1  # kept for a day
 
 
-def test_a_robots_txt_that_cannot_be_read_allows_nothing(site, project):
-    site.serve("/robots.txt", status=503, body=b"down", content_type="text/plain")
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(503, "HTTP 503 Service Unavailable"), (500, "HTTP 500 Internal Server Error")],
+)
+def test_a_robots_txt_that_cannot_be_read_allows_nothing_this_run_only(
+    site, project, status, reason
+):
+    site.serve("/robots.txt", status=status, body=b"down", content_type="text/plain")
     site.serve("/magazine/", "listing/magazine-week1.html")
-    project.configure([listing(site)], settings={"robots": True})
-    assert "FAILED: robots.txt of" in project.run("fetch", expect=1).output
+    project.configure([listing(site)], settings={"robots": True, "retries": 0})
+    output = project.run("fetch", expect=1).output
+    assert f"unreachable ({reason}): nothing fetched from it this run" in output
+    assert "disallows" not in output
+    assert "/magazine/" not in site.requests
+    site.serve("/robots.txt", "listing/robots.txt", content_type="text/plain")  # back again
+    assert project.run("fetch").output.startswith("magazine  10 new")  # asked again at once
+    assert site.requests.count("/robots.txt") == 2
 
 
 def test_quiet_and_failing_sources_are_flagged_once(site, project):
