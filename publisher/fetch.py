@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from publisher.boundary import SourceResultError, checked
 from publisher.config import Config, SourceConfig
@@ -78,7 +78,10 @@ def fetch_sources(
             state = states.get(source.id, {})
             # A source whose configuration changed (a new selector, say) is read afresh.
             unchanged_config = state.get("config_hash") == config_hash(source)
-            http = HttpClient(policy, gate, validators if unchanged_config else {}, robots)
+            origin = urljoin(config.settings.govuk_base_url + "/", source.url or "")
+            http = HttpClient(
+                policy, gate, validators if unchanged_config else {}, robots, origin=origin
+            )
             context = FetchContext(
                 http=http,
                 settings=config.settings,

@@ -22,12 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from publisher import __version__
 from publisher.robots import RobotsCache
+from publisher.urls import refused_destination
 
 USER_AGENT = (
     f"la-safeguarding-publisher/{__version__} "
@@ -121,8 +122,12 @@ class HttpClient:
         gate: HostGate | None = None,
         validators: dict[str, Validators] | None = None,
         robots: RobotsCache | None = None,
+        origin: str | None = None,
     ):
         self.policy = policy or HttpPolicy()
+        # The source's own address (see urls.refused_destination); without one, the first
+        # address asked for.
+        self.origin = origin
         self.gate = gate or HostGate(self.policy.per_host, self.policy.host_delay)
         self.robots = robots if self.policy.respect_robots else None
         self.validators = validators or {}
@@ -135,7 +140,6 @@ class HttpClient:
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
             _thread_sessions.session = session
-        _thread_sessions.session.max_redirects = self.policy.max_redirects
         return _thread_sessions.session
 
     def get(self, url: str, conditional: bool = True, accept: str | None = None) -> Response:
@@ -144,14 +148,8 @@ class HttpClient:
         4xx answers come back for the caller to judge (a 410 can be news); everything
         else that goes wrong raises ``FetchError`` with a readable reason.
         """
-        if self.robots and not self.robots.allowed(url, self._robots_txt):
-            parts = urlsplit(url)
-            if problem := self.robots.problem(url):
-                raise FetchError(
-                    f"robots.txt of {parts.netloc} unreachable ({problem}): nothing fetched "
-                    "from it this run; the next run asks again"
-                )
-            raise FetchError(f"robots.txt of {parts.netloc} disallows {parts.path or '/'}")
+        if self.origin is None:  # a client for one address a person gave (sources --discover)
+            self.origin = url
         headers = {"Accept": accept} if accept else {}
         known = self.validators.get(url) if conditional else None
         if known and known.etag:
@@ -173,6 +171,15 @@ class HttpClient:
             # The server ignored our validators but sent the same bytes.
             return Response(response.url, response.status, b"", response.headers, True)
         return response
+
+    def _refuse_by_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        if problem := self.robots.problem(url):
+            raise FetchError(
+                f"robots.txt of {parts.netloc} unreachable ({problem}): nothing fetched "
+                "from it this run; the next run asks again"
+            )
+        raise FetchError(f"robots.txt of {parts.netloc} disallows {parts.path or '/'}")
 
     def distrust(self, url: str) -> None:
         """The body from ``url`` did not parse cleanly (cut short, malformed): keep none of
@@ -213,26 +220,38 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     def _get_once(self, url: str, headers: dict) -> Response:
+        """One request, following redirects by hand so each hop passes the destination
+        rules and robots.txt."""
         policy = self.policy
         timeout = (min(policy.timeout, 10.0), policy.timeout)
-        try:
-            with self.session.get(url, headers=headers, timeout=timeout, stream=True) as answer:
-                if answer.status_code == 304:
-                    return Response(answer.url, 304, b"", answer.headers, True)
-                body = self._read_capped(answer)
-                return Response(answer.url, answer.status_code, body, answer.headers)
-        except requests.Timeout:
-            raise FetchError(f"timed out after {policy.timeout:g}s") from None
-        except requests.TooManyRedirects:
-            raise FetchError(
-                f"more than {policy.max_redirects} redirects (a redirect loop?)"
-            ) from None
-        except requests.exceptions.ChunkedEncodingError:
-            raise _Retryable("connection closed before the whole body arrived") from None
-        except requests.ConnectionError as error:
-            raise _Retryable(f"could not connect: {_root_cause(error)}") from None
-        except requests.RequestException as error:
-            raise FetchError(f"request failed: {error}") from None
+        for _hop in range(policy.max_redirects + 1):
+            self._check_destination(url)
+            try:
+                with self.session.get(
+                    url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+                ) as answer:
+                    if answer.is_redirect:
+                        url = urljoin(url, answer.headers["Location"])
+                        continue
+                    if answer.status_code == 304:
+                        return Response(answer.url, 304, b"", answer.headers, True)
+                    body = self._read_capped(answer)
+                    return Response(answer.url, answer.status_code, body, answer.headers)
+            except requests.Timeout:
+                raise FetchError(f"timed out after {policy.timeout:g}s") from None
+            except requests.exceptions.ChunkedEncodingError:
+                raise _Retryable("connection closed before the whole body arrived") from None
+            except requests.ConnectionError as error:
+                raise _Retryable(f"could not connect: {_root_cause(error)}") from None
+            except requests.RequestException as error:
+                raise FetchError(f"request failed: {error}") from None
+        raise FetchError(f"more than {policy.max_redirects} redirects (a redirect loop?)")
+
+    def _check_destination(self, url: str) -> None:
+        if problem := refused_destination(url, self.origin):
+            raise FetchError(f"refused to fetch {url[:100]}: {problem}")
+        if self.robots and not self.robots.allowed(url, self._robots_txt):
+            self._refuse_by_robots(url)
 
     def _read_capped(self, response: requests.Response) -> bytes:
         limit = self.policy.max_bytes

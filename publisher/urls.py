@@ -10,7 +10,9 @@ characters, character references), so ``JaVa&#x53;cript:``, ``java\\tscript:`` a
 from __future__ import annotations
 
 import html
+import ipaddress
 import re
+import socket
 from urllib.parse import urljoin, urlsplit
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -78,3 +80,26 @@ def site_link(url: object, root: str = "") -> str | None:
     ):
         return root + url.strip().lstrip("/")
     return safe_url(url)
+
+
+def refused_destination(url: str, origin: str | None) -> str | None:
+    """Why a request to ``url`` must not be made for a source at ``origin``, or None.
+
+    Only http and https; and only the source's own host or a public address: a feed link,
+    an article, a discovered feed or a redirect may not lead to loopback, private,
+    link-local or other special addresses (an internal page must never be published).
+    Hosts are resolved to check them; nothing is connected to."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return f"not a web address: {url[:80]}"
+    if origin is not None and parts.hostname == urlsplit(origin).hostname:
+        return None
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the request itself will fail and say so
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            return f"{parts.hostname} is not a public address ({ip}), and not the source's host"
+    return None

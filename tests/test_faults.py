@@ -404,3 +404,68 @@ def test_an_unreachable_host_is_reported_as_unreachable_not_disallowed(project):
     output = refused_robots(project, f"http://127.0.0.1:{free_port()}/feed.xml")
     assert "robots.txt of 127.0.0.1:" in output and "unreachable (could not connect" in output
     assert "disallows" not in output
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://localhost:{port}/internal",  # loopback under another name
+        "http://10.0.0.1/internal",  # private: refused without connecting
+        "http://169.254.169.254/latest/meta-data/",  # link-local: cloud metadata
+        "http://[::1]:{port}/internal",
+        "http://0.0.0.0:{port}/internal",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x",
+    ],
+)
+def test_redirects_never_lead_to_internal_addresses(server, project, target):
+    internal = server.url_for("/internal")
+    port = internal.split(":")[2].split("/")[0]
+    server.expect_request("/feed.xml").respond_with_data(
+        "", status=302, headers={"Location": target.format(port=port)}
+    )
+    server.expect_request("/internal").respond_with_data("SECRET", content_type="text/plain")
+    project.configure([feed("news", server.url_for("/feed.xml"))])
+    output = project.run("fetch", expect=1).output
+    assert "FAILED: refused to fetch" in output or "not a web address" in output
+    assert not [request for request, _ in server.log if request.path == "/internal"]
+
+
+def test_a_redirect_on_the_sources_own_host_is_followed(server, project):
+    server.expect_request("/old.xml").respond_with_data(
+        "", status=301, headers={"Location": "/new.xml"}
+    )
+    server.expect_request("/new.xml").respond_with_data(FEED, content_type=RSS)
+    project.configure([feed("news", server.url_for("/old.xml"))])
+    assert project.run("fetch").output.startswith("news  3 new")
+
+
+def test_a_listing_cannot_send_article_reads_to_internal_addresses(server, project):
+    server.expect_request("/news/").respond_with_data(
+        '<main><article class="card"><h3><a href="http://127.0.0.2:9/secret/">Secret</a></h3>'
+        "</article></main>",
+        content_type="text/html",
+    )
+    project.configure(
+        [
+            {
+                "id": "magazine",
+                "kind": "listing",
+                "url": server.url_for("/news/"),
+                "item_selector": ".card",
+                "fetch_articles": True,
+            }
+        ]
+    )
+    output = project.run("fetch").output
+    assert "could not read http://127.0.0.2:9/secret/: refused to fetch" in output
+
+
+def test_a_feed_discovered_on_an_internal_address_is_refused(server, project):
+    server.expect_request("/").respond_with_data(
+        '<html><head><link rel="alternate" type="application/rss+xml" '
+        'href="http://10.1.2.3/feed.xml"></head><body>Home</body></html>',
+        content_type="text/html",
+    )
+    project.configure([feed("home", server.url_for("/"))])
+    assert "refused to fetch http://10.1.2.3/feed.xml" in project.run("fetch", expect=1).output
