@@ -76,6 +76,8 @@ class Settings:
     flag_quiet_days: int = 60
     # An approver may not approve their own draft (a one-person team sets this false).
     four_eyes: bool = True
+    # check warns when another check has held the lock for longer than this (seconds).
+    lock_warn_after: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,7 @@ class _Validator:
                 number("flag_quiet_days", Settings.flag_quiet_days, "a number of days", 1)
             ),
             four_eyes=bool(settings.get("four_eyes", True)),
+            lock_warn_after=number("lock_warn_after", Settings.lock_warn_after, "seconds", 1),
         )
 
     def number(

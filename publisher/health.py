@@ -1,9 +1,13 @@
-"""Source health: what `sources` lists, and what `check` says once when health changes."""
+"""Health: what `sources` lists, what `check` says once when a source's health changes,
+and whether a check has held its lock for too long."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from publisher.config import Config
-from publisher.dates import from_iso, utcnow
+from publisher.dates import from_iso, to_iso, utcnow
 from publisher.fetch import SourceReport
 from publisher.store import Store
 
@@ -70,3 +74,28 @@ def health_news(config: Config, store: Store, reports: list[SourceReport]) -> li
         for source_id, is_quiet in quiet_changed.items():
             store.mark_quiet_flagged(source_id, is_quiet)
     return news
+
+
+LOCK_NOTE = "check.started"
+
+
+def mark_lock_taken(data_dir: Path) -> None:
+    """Note when (and by which process) the check lock was taken."""
+    (Path(data_dir) / LOCK_NOTE).write_text(f"{to_iso(utcnow())} {os.getpid()}\n")
+
+
+def lock_held_too_long(data_dir: Path, limit: float) -> str | None:
+    """A warning when the check lock has been held for more than ``limit`` seconds: a
+    check that hangs would otherwise silently stop every later check (and its alerts)."""
+    try:
+        taken, pid = (Path(data_dir) / LOCK_NOTE).read_text().split()
+    except (OSError, ValueError):
+        return None
+    since = from_iso(taken)
+    held = (utcnow() - since).total_seconds()
+    if held <= limit:
+        return None
+    return (
+        f"another check (process {pid}) has held the lock since {since:%d/%m/%Y %H:%M} UTC, "
+        f"{held / 60:.0f} minutes: is it stuck?"
+    )

@@ -4,6 +4,8 @@ import email
 import email.policy
 import json
 import socket
+import subprocess
+import sys
 
 import pytest
 from filelock import FileLock
@@ -313,3 +315,40 @@ def test_a_bulletin_quotes_every_note_of_the_month_for_one_document(govuk, proje
         "13 August 2020: Paragraphs 14 and 22: clarified the wording.",
         "3 August 2020: Page 12: updated the contact details.",
     ]
+
+
+def test_a_check_stuck_for_too_long_is_reported(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": WTTSC}],
+        settings={"govuk_base_url": govuk.server.url_for("").rstrip("/"), "lock_warn_after": 60},
+    )
+    project.data_dir.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(project.data_dir / "check.lock")],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline() == b"locked\n"
+        (project.data_dir / "check.started").write_text(f"2024-01-01T00:00:00+00:00 {holder.pid}\n")
+        quiet = check(project)  # held, but this is an old note: warn, exit 0 without --exit-code
+        assert (
+            f"another check (process {holder.pid}) has held the lock since 01/01/2024"
+            in quiet.stderr
+        )
+        assert "is it stuck?" in quiet.stderr
+        check(project, "--exit-code", expect=1)
+        (project.data_dir / "check.started").write_text(f"2099-01-01T00:00:00+00:00 {holder.pid}\n")
+        assert "another check is running" in check(project, "--exit-code").stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD_LOCK = """
+import sys, time
+from filelock import FileLock
+with FileLock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(60)
+"""

@@ -9,7 +9,7 @@ from publisher import dispatch
 from publisher.alerts import SentAlert, send_pending_alerts
 from publisher.cli.app import App, echo_json, format_option, pass_app, since_date
 from publisher.fetch import fetch_sources
-from publisher.health import health_news
+from publisher.health import health_news, lock_held_too_long, mark_lock_taken
 from publisher.notices import draft_for_changes
 from publisher.serialise import change_json
 
@@ -33,8 +33,13 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
     try:
         lock.acquire()
     except Timeout:
-        click.echo("publisher check: another check is running; this one did nothing.", err=True)
+        stuck = lock_held_too_long(app.data_dir, config.settings.lock_warn_after)
+        busy = stuck or "another check is running"
+        click.echo(f"publisher check: {busy}; this one did nothing.", err=True)
+        if stuck and exit_code:
+            raise SystemExit(1) from None
         return
+    mark_lock_taken(app.data_dir)
     try:
         reports = fetch_sources(config, app.store, app.kinds)
         for news in health_news(config, app.store, reports):
