@@ -35,7 +35,11 @@ SEARCH_FIELDS = (
 
 @hookimpl
 def register_sources(register):
-    register(SourceKind("govuk", fetch_content, "a GOV.UK page via the Content API"))
+    register(
+        SourceKind(
+            "govuk", fetch_content, "a GOV.UK page via the Content API", url_may_be_path=True
+        )
+    )
     register(
         SourceKind(
             "govuk-search",
@@ -43,6 +47,12 @@ def register_sources(register):
             "new GOV.UK documents via the Search API",
             needs_url=False,
             discovers=True,
+            options={
+                "organisations": str | list[str],
+                "document_types": str | list[str],
+                "query": str,
+                "count": int,
+            },
         )
     )
 

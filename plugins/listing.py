@@ -54,6 +54,16 @@ def register_sources(register):
             fetch_listing,
             "an HTML news listing: each article link an item",
             uses_known_keys=True,  # fetch_articles reads only articles not yet stored
+            options={
+                "item_selector": str,
+                "link_selector": str,
+                "date_selector": str,
+                "summary_selector": str,
+                "next_selector": str,
+                "pages": int,
+                "fetch_articles": bool,
+                "max_articles": int,
+            },
         )
     )
 

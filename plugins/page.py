@@ -55,7 +55,14 @@ _SPACES = re.compile(r"\s+")
 
 @hookimpl
 def register_sources(register):
-    register(SourceKind("page", fetch_page, "an HTML page watched for changes to its text"))
+    register(
+        SourceKind(
+            "page",
+            fetch_page,
+            "an HTML page watched for changes to its text",
+            options={"selector": str},
+        )
+    )
 
 
 def fetch_page(source: SourceConfig, context: FetchContext) -> SourceResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from publisher import config_schema
 from publisher.errors import InputError
 from publisher.http import HttpPolicy
 
@@ -119,12 +121,7 @@ def load_config(path: Path | str, source_kinds: Mapping[str, SourceKind]) -> Con
     Raises ``ConfigError`` naming the file and line of the first problem.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            path, None, "no such file (run 'publisher init' to write a starter config)"
-        ) from None
+    text = _read(path)
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
@@ -137,7 +134,86 @@ def load_config(path: Path | str, source_kinds: Mapping[str, SourceKind]) -> Con
         raise ConfigError(
             path, 1, "expected a mapping with 'organisation', 'audiences' and 'sources'"
         )
+    _refuse_secrets(path, data)
+    for keys, message in config_schema.problems(data, source_kinds)[:1]:
+        raise ConfigError(path, _line_of(data, keys), message)
     return _Validator(path, data, source_kinds).config()
+
+
+def _read(path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with its mark, or
+    Windows-1252 as Notepad saves it; anything else is one clear error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            path, None, "no such file (run 'publisher init' to write a starter config)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(path, None, "is a folder: give the feeds.yaml file inside it") from None
+    except OSError as error:
+        raise ConfigError(path, None, f"cannot be read: {error.strerror}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConfigError(path, None, "is not text: save it as UTF-8")
+
+
+_SECRET_KEY = re.compile(
+    r"pass(word|wd|phrase)?|secret|token|api[-_]?key|credential|private[-_]?key", re.IGNORECASE
+)
+
+
+def _refuse_secrets(path: Path, data) -> None:
+    """Secrets go in environment variables, never in feeds.yaml: refuse any key that looks
+    like one, anywhere, and any URL with a user name or password in it."""
+    for mapping in _mappings(data):
+        for key, value in mapping.items():
+            line = mapping.key_lines.get(key, mapping.line)
+            if _SECRET_KEY.search(str(key)) and not isinstance(value, dict | list):
+                raise ConfigError(
+                    path,
+                    line,
+                    f"'{key}' looks like a secret: put it in an environment variable, not in "
+                    "feeds.yaml (see README: Delivery)",
+                )
+            if isinstance(value, str) and re.match(r"^\w+://[^/@\s]+@", value.strip()):
+                raise ConfigError(
+                    path,
+                    line,
+                    f"'{key}' has a user name or password in its URL: remove it (feeds.yaml "
+                    "is no place for credentials)",
+                )
+
+
+def _mappings(value):
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _mappings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _mappings(item)
+
+
+def _line_of(data, keys: tuple) -> int | None:
+    """The line of the deepest key of ``keys`` that the file has."""
+    line, node = getattr(data, "line", None), data
+    for key in keys:
+        if isinstance(node, dict) and key in node:
+            line = getattr(node, "key_lines", {}).get(key, line)
+            node = node[key]
+            line = getattr(node, "line", None) if isinstance(key, int) else line
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line
 
 
 class _Validator:
@@ -164,21 +240,27 @@ class _Validator:
         )
 
     def delivery(self) -> dict:
-        delivery = self.data.get("delivery") or {}
-        if not isinstance(delivery, dict):
-            self.fail(
-                self.data, "'delivery' must be a mapping (via, rate, smtp, notify)", key="delivery"
-            )
-        for secret in ("password", "api_key"):
-            for section in (delivery, *(v for v in delivery.values() if isinstance(v, dict))):
-                if secret in section:
-                    self.fail(
-                        section,
-                        f"put the {secret} in an environment variable, not in "
-                        "feeds.yaml (see README: Delivery)",
-                        key=secret,
-                    )
+        delivery = self.data.get("delivery") or _Mapping()
+        if delivery.get("via"):
+            self.deliverer(delivery, "via", "delivery.via")
         return dict(delivery)
+
+    def deliverer(self, mapping, key: str, name: str) -> str:
+        """A deliverer named in feeds.yaml, checked against the loaded plugins now, so a
+        typo fails at once rather than on the day a statutory change arrives."""
+        from publisher.deliver import deliverers  # the deliverers read Config: import late
+
+        value = str(mapping.get(key))
+        known = sorted(deliverers())
+        if value not in known:
+            close = difflib.get_close_matches(value, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            self.fail(
+                mapping,
+                f"{name} '{value}' is no deliverer ({hint}known: {', '.join(known)})",
+                key=key,
+            )
+        return value
 
     def bulletin_sections(self, source_ids: set[str]) -> tuple[BulletinSection, ...]:
         bulletin = self.data.get("bulletin") or _Mapping()
@@ -223,6 +305,14 @@ class _Validator:
         audiences = self.data.get("audiences") or {}
         if not isinstance(audiences, dict):
             self.fail(self.data, "'audiences' must map an id to a name", key="audiences")
+        for audience in audiences:
+            if not SOURCE_ID.match(str(audience)):
+                self.fail(
+                    audiences,
+                    f"audience id '{audience}' may hold only a-z, 0-9, - and _ "
+                    "(it names folders and files)",
+                    key=audience,
+                )
         return {str(key): str(name) for key, name in audiences.items()}
 
     def settings(self, settings: _Mapping) -> Settings:
@@ -249,7 +339,9 @@ class _Validator:
             site_url=str(settings.get("site_url", DEFAULT_SITE_URL)),
             alerts_to=settings.get("alerts_to")
             or (self.data.get("organisation") or {}).get("email"),
-            alerts_via=str(settings.get("alerts_via", "outbox")),
+            alerts_via=self.deliverer(settings, "alerts_via", "settings.alerts_via")
+            if settings.get("alerts_via")
+            else "outbox",
             flag_after_failures=int(
                 number("flag_after_failures", Settings.flag_after_failures, "a whole number", 1)
             ),
@@ -308,6 +400,10 @@ class _Validator:
         url = entry.get("url")
         if self.kinds[kind].needs_url and not url:
             self.fail(entry, f"source '{source_id}' has no url")
+        web_address = re.match(r"^https?://[^/\s]", str(url or ""), re.IGNORECASE)
+        a_path = self.kinds[kind].url_may_be_path and str(url or "").startswith("/")
+        if url and not (web_address or a_path):
+            self.fail(entry, f"url '{url}' has no https:// (give the whole address)", key="url")
         source_audiences = entry.get("audiences") or ()
         if isinstance(source_audiences, str):
             source_audiences = (source_audiences,)

@@ -34,7 +34,8 @@ class SourceKind:
     ``needs_url``: feeds.yaml must give a url. ``discovers``: items this source lists
     for the first time (after its first successful fetch) are recorded as *new* changes.
     ``uses_known_keys``: give ``fetch`` the keys of the items already stored
-    (``FetchContext.known_keys``); loaded only for kinds that ask.
+    (``FetchContext.known_keys``); loaded only for kinds that ask. ``options``: the
+    kind's own feeds.yaml keys with their types (checked when feeds.yaml is read).
     """
 
     name: str
@@ -43,6 +44,10 @@ class SourceKind:
     needs_url: bool = True
     discovers: bool = False
     uses_known_keys: bool = False
+    url_may_be_path: bool = False  # e.g. a GOV.UK path, joined to settings.govuk_base_url
+    # The source's own options in feeds.yaml and their types, e.g. {"selector": str}:
+    # feeds.yaml is checked against them, so a mistyped option is named with its line.
+    options: dict[str, object] = field(default_factory=dict)
 
 
 def source_kinds() -> dict[str, SourceKind]:

@@ -101,3 +101,141 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["sources"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "elsewhere" / "publisher.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            VALID + "setings:\n  workers: 2\n",
+            "line 9: unknown key 'setings' (did you mean 'settings'?)",
+        ),
+        (
+            VALID.replace("audiences:\n", "audience:\n"),
+            "line 3: unknown key 'audience' (did you mean 'audiences'?)",
+        ),
+        (
+            VALID + "    audience: dsls\n",
+            "line 9: unknown key 'audience' (did you mean 'audiences'?)",
+        ),
+        (
+            VALID + "    statutory: yes please\n",
+            "line 9: statutory: input should be a valid boolean",
+        ),
+        (
+            VALID + "settings:\n  workers: many\n",
+            "line 10: settings.workers: input should be a valid integer",
+        ),
+        (
+            VALID + "settings:\n  timeout: -3\n",
+            "line 10: settings.timeout: input should be greater than 0",
+        ),
+        (
+            VALID + "settings:\n  alerts_via: smpt\n",
+            "line 10: settings.alerts_via 'smpt' is no deliverer (did you mean 'smtp'?",
+        ),
+        (
+            VALID + "delivery:\n  via: outbx\n",
+            "line 10: delivery.via 'outbx' is no deliverer (did you mean 'outbox'?",
+        ),
+        (
+            VALID + "delivery:\n  smtp:\n    hots: mail\n",
+            "line 11: unknown key 'hots' (did you mean 'host'?)",
+        ),
+        (
+            VALID + "    selectr: main\n",
+            "line 9: unknown key 'selectr' (known: audiences, id, kind",
+        ),
+        (
+            VALID.replace("kind: feed", "kind: listing") + "    pages: lots\n",
+            "line 9: pages: input should be a valid integer",
+        ),
+        (
+            VALID.replace("https://news.example/feed.xml", "www.ofcom.org.uk/news"),
+            "line 8: url 'www.ofcom.org.uk/news' has no https://",
+        ),
+        (
+            VALID.replace("https://news.example/feed.xml", "news.example/feed.xml"),
+            "has no https://",
+        ),
+        (
+            VALID.replace("  dsls: DSLs", "  ../../pwned: Pwned"),
+            "line 4: audience id '../../pwned' may hold only",
+        ),
+        (
+            VALID.replace("  dsls: DSLs", "  /etc/cron.d: Root"),
+            "audience id '/etc/cron.d' may hold only",
+        ),
+    ],
+    ids=[
+        "top-level-typo",
+        "audiences-typo",
+        "source-key-typo",
+        "bool-type",
+        "int-type",
+        "negative-timeout",
+        "alerts-via-typo",
+        "delivery-via-typo",
+        "smtp-key-typo",
+        "unknown-option",
+        "plugin-option-type",
+        "url-without-scheme",
+        "url-bare-host",
+        "audience-traversal",
+        "audience-absolute",
+    ],
+)
+def test_mistakes_in_feeds_yaml_are_named_by_line(project, text, message):
+    project.config_path.write_text(text)
+    result = project.run("sources", expect=2)
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "delivery:\n  smtp:\n    Password: hunter2\n",
+        "delivery:\n  smtp:\n    smtp_password: hunter2\n",
+        "delivery:\n  passwd: hunter2\n",
+        "delivery:\n  notify:\n    apiKey: abc\n",
+        "delivery:\n  notify:\n    api-key: abc\n",
+        "delivery:\n  notify:\n    API_KEY: abc\n",
+        "settings:\n  token: abc\n",
+        "settings:\n  secret: abc\n",
+        "organisation_extra:\n  pass: abc\n",
+    ],
+)
+def test_secrets_under_any_key_are_refused(project, secret):
+    project.config_path.write_text(VALID + secret)
+    result = project.run("sources", expect=2)
+    assert "looks like a secret: put it in an environment variable" in result.output
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:hunter2@news.example/feed.xml", "http://admin@intranet.example/"]
+)
+def test_urls_with_credentials_are_refused(project, url):
+    project.config_path.write_text(VALID.replace("https://news.example/feed.xml", url))
+    result = project.run("sources", expect=2)
+    assert "has a user name or password in its URL" in result.output
+    assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        VALID.encode("utf-16"),
+        VALID.encode("utf-8-sig"),
+        VALID.replace("Testshire", "Tŷ Council").encode("cp1252", "replace"),
+    ],
+    ids=["utf-16 (Notepad Unicode)", "utf-8 with BOM", "windows-1252 (Notepad ANSI)"],
+)
+def test_feeds_yaml_in_the_encodings_notepad_saves(project, encoded):
+    project.config_path.write_bytes(encoded)
+    assert project.run("sources").output.startswith("news [feed]")
+
+
+def test_a_folder_given_as_the_config_is_one_line(project):
+    result = project.run("--config", str(project.path), "sources", expect=2)
+    assert "is a folder: give the feeds.yaml file inside it" in result.output

@@ -278,4 +278,4 @@ def test_secrets_in_feeds_yaml_are_refused(project):
         delivery={"via": "smtp", "smtp": {"host": "mail", "password": "hunter2"}},
     )
     result = project.run("sources", expect=2)
-    assert "put the password in an environment variable, not in feeds.yaml" in result.output
+    assert "'password' looks like a secret: put it in an environment variable" in result.output
