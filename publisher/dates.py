@@ -39,12 +39,23 @@ def from_struct_time(value: time.struct_time | None) -> datetime | None:
     return datetime(*value[:6], tzinfo=UTC)
 
 
+def parse_day(text: str) -> date:
+    """A date as people type it: 2024-03-31 or, as every output here writes it, 31/03/2024
+    (day first, never month first). ``ValueError`` for anything else."""
+    text = text.strip()
+    uk = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if uk:
+        day, month, year = map(int, uk.groups())
+        return date(year, month, day)
+    return date.fromisoformat(text)
+
+
 def parse_since(text: str) -> datetime:
-    """A ``--since`` value: a date (2024-02-01) or a full ISO timestamp."""
+    """A ``--since`` value: a date (2024-02-01 or 01/02/2024) or a full ISO timestamp."""
     try:
         return from_iso(text)
     except ValueError:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        return datetime.combine(parse_day(text), datetime.min.time(), tzinfo=UTC)
 
 
 _MONTH = (

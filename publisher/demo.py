@@ -133,7 +133,10 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     echo(f"\nDemo finished in {time.perf_counter() - started:.1f}s. Open:")
     for label, path in written.items():
         echo(f"  {label:<15} {path}")
-    echo(f"\nThe web app: cd {directory} && publisher serve, then open http://127.0.0.1:8000/")
+    echo(
+        f"\nThe web app (the emails' links point at it): cd {directory} && publisher serve, "
+        "then open http://localhost:8000/"
+    )
     for password, user in team:
         echo(f"  sign in as {user.email} ({user.role}), password {password}")
     return written

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import yaml
 
 from publisher.config import Config
-from publisher.dates import UK
+from publisher.dates import UK, parse_day
 from publisher.deadlines import add_working_days
 from publisher.errors import InputError
 from publisher.models import Change, Notice
@@ -38,15 +38,15 @@ def deadline_for(due: str | None, published: datetime) -> date | None:
 
 
 def validate_due(due: str | None) -> str | None:
+    """A due value: working days ('7') or a date (2024-01-12 or 12/01/2024, kept as ISO)."""
     if due is None or str(due).isdigit():
         return due
     try:
-        date.fromisoformat(str(due))
+        return parse_day(str(due)).isoformat()
     except ValueError:
         raise NoticeError(
-            f"due '{due}' is neither a number of working days nor a date like 2024-01-12"
+            f"due '{due}' is neither a number of working days nor a date like 12/01/2024"
         ) from None
-    return str(due)
 
 
 def parse_datetime(text: str) -> datetime:
@@ -156,10 +156,11 @@ def approve(store: Store, notice: Notice) -> Notice:
 
 def publish(store: Store, notice: Notice, at: datetime) -> Notice:
     """Number the sheet, fix its deadline and freeze it: all in one transaction."""
+    if notice.status == "published":
+        raise NoticeError(f"{notice.label} is published already (on {notice.published:%d/%m/%Y})")
     if notice.status != "approved":
         raise NoticeError(
-            f"{notice.label} is {notice.status}; approve it first "
-            f"('publisher mi approve {notice.id}')"
+            f"{notice.label} is a draft; approve it first ('publisher mi approve {notice.id}')"
         )
     at = at.astimezone(UK)
     with store.transaction():

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from publisher.dates import UK, from_iso, to_iso, utcnow
+from publisher.errors import PublisherError
 from publisher.http import Validators
 from publisher.migrations import migrate
 from publisher.models import Change, Item, Notice, Snapshot, StoredItem
@@ -30,12 +31,22 @@ class ItemCounts:
     new_items: tuple[Item, ...] = ()
 
 
+class StoreError(PublisherError):
+    """The data folder or database cannot be used, with what to do about it."""
+
+
 class Store:
     """The project's database. Open one per process; not shared between threads."""
 
     def __init__(self, data_dir: Path | str):
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot make the data folder {self.data_dir}: {error.strerror} "
+                "(choose another with --data-dir or PUBLISHER_DATA_DIR)"
+            ) from None
         self.path = self.data_dir / DATABASE_NAME
         # isolation_level=None: we issue BEGIN/COMMIT ourselves in transaction().
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -420,6 +431,9 @@ class Store:
         """The stored bulletin's content JSON, or None."""
         row = self.db.execute("SELECT content FROM bulletins WHERE month = ?", (month,)).fetchone()
         return row["content"] if row else None
+
+    def delete_bulletin(self, month: str) -> bool:
+        return self.db.execute("DELETE FROM bulletins WHERE month = ?", (month,)).rowcount > 0
 
     def bulletins(self) -> list[tuple[str, str]]:
         """(month, content JSON), newest month first."""

@@ -64,6 +64,7 @@ def test_the_wttsc_sequence(govuk, project):
         "STATUTORY MAJOR CHANGE: Working together to safeguard children\n"
         f"{govuk.server.url_for(WTTSC)}\n"
         "Changed 23/02/2024 12:48 (UTC)\n"
+        "Change #1 (draft an MI sheet from it: publisher mi new --from-change 1)\n"
         "- Page 26, paragraph 48: amended the wording used to describe lead safeguarding partners\n"
         "- Page 42: corrected the Child Safeguarding Practice Review Panel email address.\n"
     )
@@ -240,7 +241,9 @@ def test_changes_filters(govuk, project):
     assert "minor" not in text
     assert "statutory minor" in project.run("changes", "--all").output
     assert project.run("changes", "--since", "2999-01-01").output == ""
-    assert project.run("changes", "--source", "other").output == ""
+    assert project.run("changes", "--since", "01/01/2999").output == ""  # UK dates too
+    unknown = project.run("changes", "--source", "other", expect=2).output
+    assert "no source with id 'other' (known: wttsc)" in unknown
 
 
 def test_draft_mi_sheets_from_statutory_changes(govuk, project):

@@ -174,3 +174,28 @@ def test_list_by_status(mi):
     assert titles("--status", "approved") == ["Approved one"]
     assert titles("--status", "published") == ["Published one"]
     assert "'retracted' is not one of" in mi("list", "--status", "retracted", expect=2).output
+
+
+def test_publishing_twice_and_editing_an_approved_sheet_say_what_happened(mi, tmp_path):
+    new_published(mi, "Published once", "2024-01-03 10:00")
+    assert "MI 1/24 is published already (on 03/01/2024)" in mi("publish", "1/24", expect=2).output
+    mi("new", "--title", "Approved", "--audience", "dsls")
+    mi("approve", "2")
+    sheet = tmp_path / "sheet.md"
+    sheet.write_text("---\ntitle: Approved, then edited\naudiences: [dsls]\n---\nBody\n")
+    edited = mi("edit", "2", "--file", str(sheet)).output
+    assert "It was approved: edited, it is a draft again and needs approving again." in edited
+
+
+def test_a_stored_bulletin_can_be_deleted(project):
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    project.run("bulletin", "build", "--month", "2024-02")
+    assert (
+        "Deleted the 2024-02 bulletin"
+        in project.run("bulletin", "delete", "--month", "2024-02").output
+    )
+    assert project.run("bulletin", "list").output == ""
+    assert (
+        "no bulletin for 2024-02"
+        in project.run("bulletin", "delete", "--month", "2024-02", expect=2).output
+    )

@@ -34,7 +34,28 @@ class App:
 
     @cached_property
     def store(self) -> Store:
+        # Read the config first: a command run where there is none says so (exit 2) and
+        # leaves no data folder behind.
+        _ = self.config
         return Store(self.data_dir)
+
+    def source_id(self, value: str | None, option: str = "--source") -> str | None:
+        """A source id given on the command line, checked against feeds.yaml."""
+        known = [source.id for source in self.config.sources]
+        if value is not None and value not in known:
+            raise click.BadParameter(
+                f"no source with id '{value}' (known: {', '.join(known)})", param_hint=option
+            )
+        return value
+
+    def audience_id(self, value: str | None, option: str = "--audience") -> str | None:
+        """An audience id given on the command line, checked against feeds.yaml."""
+        if value is not None and value not in self.config.audiences:
+            known = ", ".join(self.config.audiences)
+            raise click.BadParameter(
+                f"unknown audience '{value}' (known: {known})", param_hint=option
+            )
+        return value
 
     @property
     def site_dir(self) -> Path:
@@ -61,7 +82,7 @@ def since_date(text: str | None) -> datetime | None:
         return parse_since(text)
     except ValueError:
         raise click.BadParameter(
-            f"'{text}' is not a date like 2024-02-23", param_hint="--since"
+            f"'{text}' is not a date like 23/02/2024 or 2024-02-23", param_hint="--since"
         ) from None
 
 

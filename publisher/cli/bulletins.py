@@ -61,10 +61,9 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
 @pass_app
 def bulletin_show(app: App, month: str, audience: str | None, output_format: str) -> None:
     """Show a stored bulletin, as its plain-text email or as JSON."""
+    app.audience_id(audience)
     built = stored_bulletin(app.store, month)
     if audience:
-        if audience not in app.config.audiences:
-            raise click.BadParameter(f"unknown audience {audience}", param_hint="--audience")
         built = built.for_audience(audience)
     if output_format == "json":
         echo_json(json.loads(built.to_json()))
@@ -85,3 +84,15 @@ def bulletin_list(app: App, output_format: str) -> None:
         return
     for built in rows:
         click.echo(f"{built.month}  {built.entry_count:>3} entries  {built.title}")
+
+
+@bulletin.command(name="delete")
+@click.option("--month", required=True, help="The month, e.g. 2024-02.")
+@pass_app
+def bulletin_delete(app: App, month: str) -> None:
+    """Delete a stored bulletin (an empty or mistaken one); the next build drops its pages."""
+    with app.store.transaction():
+        deleted = app.store.delete_bulletin(month)
+    if not deleted:
+        raise click.BadParameter(f"no bulletin for {month}", param_hint="--month")
+    click.echo(f"Deleted the {month} bulletin. Run 'publisher build' to update the site.")

@@ -98,7 +98,9 @@ def changes(
 
     Minor changes (recorded, never alerted) are listed with --all and in --format json.
     """
-    found = app.store.changes(source_id=source_id, since=since_date(since), statutory=statutory)
+    found = app.store.changes(
+        source_id=app.source_id(source_id), since=since_date(since), statutory=statutory
+    )
     if output_format == "json":
         echo_json([change_json(change) for change in found])
         return

@@ -73,7 +73,7 @@ def subscribers_import(app: App, csv_file: Path, replace: bool, dry_run: bool) -
 @pass_app
 def subscribers_export(app: App, output, audience: str | None) -> None:
     """Write subscribers as CSV (to OUTPUT, default standard output), as import reads it."""
-    write_csv(app.store.subscribers([audience] if audience else None), output)
+    write_csv(app.store.subscribers([app.audience_id(audience)] if audience else None), output)
 
 
 @subscribers.command(name="list")
@@ -82,7 +82,7 @@ def subscribers_export(app: App, output, audience: str | None) -> None:
 @pass_app
 def subscribers_list(app: App, audience: str | None, output_format: str) -> None:
     """List subscribers (those who unsubscribed are not listed)."""
-    found = app.store.subscribers([audience] if audience else None)
+    found = app.store.subscribers([app.audience_id(audience)] if audience else None)
     if output_format == "json":
         echo_json([asdict(subscriber) for subscriber in found])
         return

@@ -125,6 +125,8 @@ def mi_edit(app: App, reference: str, source) -> None:
     check_fields(app.config, edited)
     edited = edit(app.store, notice, edited)
     click.echo(f"Saved draft #{edited.id}: {edited.title}")
+    if notice.status == "approved":
+        click.echo("It was approved: edited, it is a draft again and needs approving again.")
 
 
 @mi.command(name="approve")

@@ -43,7 +43,12 @@ def preview(app: App, port: int, directory: Path | None) -> None:
     directory = directory or app.site_dir
     if not (directory / "index.html").exists():
         raise click.ClickException(f"no site in {directory} (run: publisher build)")
-    with serve_directory(directory, port=port) as url:
-        click.echo(f"Serving {directory} at {url} (Ctrl-C to stop)")
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    try:
+        with serve_directory(directory, port=port) as url:
+            click.echo(f"Serving {directory} at {url} (Ctrl-C to stop)")
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot serve on port {port}: {error.strerror} (choose another with --port)"
+        ) from None

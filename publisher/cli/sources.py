@@ -125,7 +125,9 @@ def items(
     app: App, source_id: str | None, since: str | None, limit: int, output_format: str
 ) -> None:
     """List stored items, newest first."""
-    found = app.store.items(source_id=source_id, since=since_date(since), limit=limit)
+    found = app.store.items(
+        source_id=app.source_id(source_id), since=since_date(since), limit=limit
+    )
     if output_format == "json":
         echo_json([item_json(item) for item in found])
         return
