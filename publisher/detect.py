@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
+from datetime import datetime
 
 from publisher.config import SourceConfig
 from publisher.models import Attachment, Change, Item, Snapshot
@@ -25,11 +27,19 @@ def is_statutory(source: SourceConfig, document_type: str | None) -> bool:
 
 
 def detect_changes(
-    source: SourceConfig, previous: Snapshot | None, current: Snapshot
+    source: SourceConfig,
+    previous: Snapshot | None,
+    current: Snapshot,
+    since: datetime | None = None,
 ) -> list[Change]:
-    """The changes between two states of one document, oldest first."""
+    """The changes between two states of one document, oldest first. The first sight of a
+    document is a baseline, unless ``since`` is given: then its change notes after ``since``
+    count as new (``check --since``, after a lost database)."""
     if previous is None:
-        return []
+        if since is None:
+            return []
+        earlier = tuple(entry for entry in current.change_history if entry.timestamp < since)
+        previous = replace(current, change_history=earlier, public_updated_at=None)
 
     def change(kind: str, note: str = "", details: str = "", changed_at=None) -> Change:
         return Change(

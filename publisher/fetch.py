@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from publisher.boundary import SourceResultError, checked
@@ -54,6 +55,7 @@ def fetch_sources(
     only: Iterable[str] | None = None,
     workers: int | None = None,
     on_report: Callable[[SourceReport], None] | None = None,
+    since: datetime | None = None,
 ) -> list[SourceReport]:
     """Fetch sources (all, or those named in ``only``) and store what they hold.
 
@@ -92,7 +94,7 @@ def fetch_sources(
         for future in as_completed(futures):
             source, kind, context = futures[future]
             result, error = future.result()
-            report = _store_result(store, source, kind, context, result, error)
+            report = _store_result(store, source, kind, context, result, error, since)
             reports.append(report)
             if on_report:
                 on_report(report)
@@ -140,6 +142,7 @@ def _store_result(
     context: FetchContext,
     result: SourceResult | None,
     error: str | None,
+    since: datetime | None = None,
 ) -> SourceReport:
     """Items, versions, changes, validators and source health: one transaction. If storing
     or detection fails, the transaction rolls back and the source fails by name; the other
@@ -147,7 +150,7 @@ def _store_result(
     failures_before = context.state.get("consecutive_failures", 0)
     if result is not None:
         try:
-            return _store_success(store, source, kind, context, result, failures_before)
+            return _store_success(store, source, kind, context, result, failures_before, since)
         except Exception as problem:  # noqa: BLE001 - one source's bad data stops only it
             error = f"could not store what the source returned: {problem!r}"
     with store.transaction():
@@ -168,6 +171,7 @@ def _store_success(
     context: FetchContext,
     result: SourceResult,
     failures_before: int,
+    since: datetime | None,
 ) -> SourceReport:
     with store.transaction():
         state = context.state  # read before the run; only this source's result writes it
@@ -178,7 +182,7 @@ def _store_success(
             found.extend(new_item_changes(source, list(counts.new_items)))
         for snapshot in result.snapshots:
             previous = store.latest_snapshot(source.id, snapshot.key)
-            found.extend(detect_changes(source, previous, snapshot))
+            found.extend(detect_changes(source, previous, snapshot, since))
             store.save_snapshot(source.id, snapshot)
         changes = store.save_changes(_classified(change, source) for change in found)
         store.save_validators(context.http.learnt)

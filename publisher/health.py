@@ -4,6 +4,7 @@ and whether a check has held its lock for too long."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from publisher.config import Config
@@ -82,6 +83,14 @@ LOCK_NOTE = "check.started"
 def mark_lock_taken(data_dir: Path) -> None:
     """Note when (and by which process) the check lock was taken."""
     (Path(data_dir) / LOCK_NOTE).write_text(f"{to_iso(utcnow())} {os.getpid()}\n")
+
+
+def last_check(data_dir: Path) -> datetime | None:
+    """When the last check started in this data folder, if one ever did."""
+    try:
+        return from_iso((Path(data_dir) / LOCK_NOTE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def lock_held_too_long(data_dir: Path, limit: float) -> str | None:

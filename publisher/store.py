@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -48,13 +49,17 @@ class Store:
                 "(choose another with --data-dir or PUBLISHER_DATA_DIR)"
             ) from None
         self.path = self.data_dir / DATABASE_NAME
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves in transaction().
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        _use_wal(self.db)
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.schema_version = migrate(self.db)
+        self.created = not self.path.exists()  # a new database: a new baseline
+        # Side files left without their database would be read into a new one: set aside.
+        self.set_aside = [_set_aside(side) for side in self._side_files() if self.created]
+        with self._plain_errors():
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves in transaction().
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            _use_wal(self.db)
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.schema_version = migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -62,13 +67,56 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Everything inside is written together or not at all."""
-        self.db.execute("BEGIN IMMEDIATE")
+        with self._plain_errors():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:  # SQLite has already rolled back after some errors
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database at ``target`` (SQLite's online backup: safe
+        while other processes read and write)."""
+        with self._plain_errors(), sqlite3.connect(target) as copy:
+            self.db.backup(copy)
+        copy.close()
+
+    def _side_files(self) -> list[Path]:
+        return [
+            p
+            for p in (self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))
+            if p.exists()
+        ]
+
+    @contextmanager
+    def _plain_errors(self) -> Iterator[None]:
+        """SQLite's failures as one line naming the file and what to do."""
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            yield
+        except sqlite3.DatabaseError as error:
+            raise StoreError(self._advice(str(error))) from None
+
+    def _advice(self, problem: str) -> str:
+        files = [self.path, *self._side_files()]
+        if "readonly" in problem:
+            stuck = [str(f) for f in files if f.exists() and not os.access(f, os.W_OK)]
+            if not os.access(self.data_dir, os.W_OK):
+                stuck.append(f"{self.data_dir} (the folder)")
+            which = ", ".join(stuck) or str(self.path)
+            return f"the database cannot be written: make these writable by this user: {which}"
+        if "disk is full" in problem or "disk I/O" in problem:
+            return f"the disk holding {self.path} is full or failing: free space; nothing was lost"
+        if "not a database" in problem or "malformed" in problem:
+            return (
+                f"{self.path} is damaged ({problem}): restore it from a backup "
+                "(see README: Running from cron)"
+            )
+        if "unable to open" in problem:
+            return f"cannot open {self.path}: check the folder exists and is writable"
+        return f"{self.path}: {problem}"
 
     # HTTP validators -------------------------------------------------------------------
 
@@ -559,6 +607,13 @@ class Store:
             " updated_at = ? WHERE id = ?",
             (status, error, receipt, to_iso(utcnow()), delivery_id),
         )
+
+
+def _set_aside(side: Path) -> Path:
+    """Rename a side file left without its database, so SQLite does not read it in."""
+    target = side.with_name(f"{side.name}.set-aside-{utcnow():%Y%m%d%H%M%S}")
+    side.rename(target)
+    return target
 
 
 def _use_wal(db: sqlite3.Connection, patience: float = 30.0) -> None:

@@ -355,3 +355,41 @@ with FileLock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(60)
 """
+
+
+def test_a_lost_database_is_said_loudly_and_check_since_alerts_the_gap(govuk, project):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    (project.data_dir / "publisher.db").unlink()  # lost: deleted, or a new server
+    govuk.publish("wttsc-v2.json")  # published while the database was gone
+    result = check(project)
+    assert "no database found in" in result.stderr
+    assert (
+        "taking a new baseline, so changes published since then will not be alerted"
+        in result.stderr
+    )
+    assert "publisher check --since " in result.stderr
+    assert changes(project) == []  # a baseline: the 23 February 2024 note was missed
+
+    (project.data_dir / "publisher.db").unlink()
+    for side in project.data_dir.glob("publisher.db-*"):
+        side.unlink()
+    again = check(project, "--since", "01/02/2024")
+    assert "no database found" not in again.stderr
+    [change] = changes(project)
+    assert change["kind"] == "major" and change["changed_at"].startswith("2024-02-23")
+    assert len(outbox(project)) == 1
+
+
+def test_backup_copies_the_database_and_it_restores(govuk, project, tmp_path):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    copy = tmp_path / "backup.db"
+    assert "Backed up" in project.run("backup", str(copy)).output
+    assert "exists (use --force" in project.run("backup", str(copy), expect=2).output
+    for path in project.data_dir.glob("publisher.db*"):
+        path.unlink()
+    (project.data_dir / "publisher.db").write_bytes(copy.read_bytes())
+    assert len(changes(project)) == 1

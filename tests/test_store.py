@@ -9,7 +9,7 @@ import pytest
 
 from publisher.migrations import MIGRATIONS
 from publisher.models import Item
-from publisher.store import DATABASE_NAME, Store
+from publisher.store import DATABASE_NAME, Store, StoreError
 
 
 def test_schema_is_migrated_and_versioned(tmp_path):
@@ -128,3 +128,22 @@ def test_an_upgrade_keeps_the_data(tmp_path):
     assert (jo.email, jo.audiences, jo.frequency) == ("jo@oak.example", ("dsls",), "immediately")
     [row] = store.deliveries("mi/1/24")
     assert (row["status"], row["channel"], row["message_id"]) == ("sent", "smtp", "<m@x>")
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path):
+    store = Store(tmp_path)
+    with store.transaction():
+        store.save_items("news", [Item(key="a", url="https://x.example/a", title="A")])
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")  # as if the disk were full
+    big = [Item(key=str(n), url=f"https://x.example/{n}", title="x" * 2000) for n in range(200)]
+    full = pytest.raises(StoreError, match="is full or failing: free space; nothing was lost")
+    with full, store.transaction():
+        store.save_items("news", big)
+    assert [item.key for item in store.items()] == ["a"]
+
+
+def test_a_damaged_database_is_one_line(tmp_path):
+    (tmp_path / DATABASE_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="is damaged .*restore it from a backup"):
+        Store(tmp_path)

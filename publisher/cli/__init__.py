@@ -19,6 +19,7 @@ from publisher.cli.mi import mi
 from publisher.cli.project import demo, init, plugins
 from publisher.cli.site import build, preview
 from publisher.cli.sources import fetch, items, sources
+from publisher.cli.store import backup
 from publisher.cli.web import serve, users_group
 from publisher.errors import PublisherError
 from publisher.plugins import load_plugins
@@ -85,6 +86,7 @@ for command in (
     preview,
     serve,
     users_group,
+    backup,
     demo,
 ):
     cli.add_command(command)

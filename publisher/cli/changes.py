@@ -9,7 +9,7 @@ from publisher import dispatch
 from publisher.alerts import SentAlert, send_pending_alerts
 from publisher.cli.app import App, echo_json, format_option, pass_app, since_date
 from publisher.fetch import fetch_sources
-from publisher.health import health_news, lock_held_too_long, mark_lock_taken
+from publisher.health import health_news, last_check, lock_held_too_long, mark_lock_taken
 from publisher.notices import draft_for_changes
 from publisher.serialise import change_json
 
@@ -17,9 +17,17 @@ from publisher.serialise import change_json
 @click.command()
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something new was found.")
 @click.option("--draft-mi", is_flag=True, help="Draft an MI sheet for each statutory major change.")
+@click.option(
+    "--since",
+    "since_text",
+    metavar="DATE",
+    help="On a new baseline (a lost database), alert change notes published after DATE.",
+)
 @format_option
 @pass_app
-def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None:
+def check(
+    app: App, exit_code: bool, draft_mi: bool, since_text: str | None, output_format: str
+) -> None:
     """Fetch, detect changes and alert: the command for cron.
 
     Prints nothing when nothing is new. New major, attachment and withdrawn changes are
@@ -39,9 +47,21 @@ def check(app: App, exit_code: bool, draft_mi: bool, output_format: str) -> None
         if stuck and exit_code:
             raise SystemExit(1) from None
         return
+    since = since_date(since_text)
+    last_run = last_check(app.data_dir)
+    if app.store.created and last_run and since is None:
+        click.echo(
+            f"publisher check: no database found in {app.data_dir}, though a check ran there "
+            f"on {last_run:%d/%m/%Y %H:%M} UTC: taking a new baseline, so changes published "
+            "since then will not be alerted. To alert them: "
+            f"publisher check --since {last_run:%d/%m/%Y}",
+            err=True,
+        )
+    for side in app.store.set_aside:
+        click.echo(f"publisher check: {side.name} had no database; set aside as {side}", err=True)
     mark_lock_taken(app.data_dir)
     try:
-        reports = fetch_sources(config, app.store, app.kinds)
+        reports = fetch_sources(config, app.store, app.kinds, since=since)
         for news in health_news(config, app.store, reports):
             click.echo(f"publisher check: {news}", err=True)
         alerts = send_alerts(app)
