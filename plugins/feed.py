@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-
-import feedparser
+from typing import TYPE_CHECKING
 
 from publisher import hookimpl
-from publisher.config import SourceConfig
 from publisher.dates import from_struct_time
 from publisher.discover import find_feed_links, looks_like_html
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Item, SourceResult, digest
 from publisher.sources import FetchContext, SourceKind
+
+if TYPE_CHECKING:
+    from publisher.config import SourceConfig
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -87,6 +88,8 @@ def parse_feed(
     response_headers = {"content-location": url}
     if headers and headers.get("Content-Type"):  # requests' headers ignore case
         response_headers["content-type"] = headers["Content-Type"]
+    import feedparser  # on use: start-up stays quick for commands that parse no feed
+
     parsed = feedparser.parse(body, response_headers=response_headers)
     problem = _bozo_reason(parsed) if parsed.bozo else None
     if not parsed.version and not parsed.entries:

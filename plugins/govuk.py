@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlparse
 
 from publisher import hookimpl
-from publisher.config import SourceConfig
 from publisher.dates import from_iso
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Attachment, ChangeNote, Item, Snapshot, SourceResult, digest
 from publisher.sanitise import html_to_text
 from publisher.sources import FetchContext, SourceKind
 from publisher.urls import join_on_host, safe_url
+
+if TYPE_CHECKING:
+    from publisher.config import SourceConfig
 
 SEARCH_FIELDS = (
     "title",

@@ -6,8 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event
-
 from publisher import hookimpl
 from publisher.outputs import Output, SiteBuild
 
@@ -18,6 +16,8 @@ def register_outputs(register):
 
 
 def build_calendars(site: SiteBuild) -> list[Path]:
+    from icalendar import Calendar, Event  # on use: 30 ms nobody should pay on start-up
+
     config = site.config
     host = urlsplit(config.settings.site_url).hostname or "localhost"
     notices = [n for n in site.store.notices(status="published") if n.deadline]

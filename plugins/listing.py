@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from publisher import hookimpl
-from publisher.config import SourceConfig
 from publisher.dates import find_date
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Item, SourceResult
 from publisher.sources import FetchContext, SourceKind
 from publisher.text import plural
+
+if TYPE_CHECKING:
+    from publisher.config import SourceConfig
 
 ITEM_SELECTORS = (
     "article",

@@ -11,10 +11,6 @@ from __future__ import annotations
 import os
 from email.message import Message
 
-import requests
-from notifications_python_client.errors import HTTPError
-from notifications_python_client.notifications import NotificationsAPIClient
-
 from publisher import hookimpl
 from publisher.deliver import DelivererNotReady, PermanentFailure, TemporaryFailure
 from publisher.messages import plain_text
@@ -35,6 +31,8 @@ class NotifyDeliverer:
             raise DelivererNotReady("set PUBLISHER_NOTIFY_API_KEY to your GOV.UK Notify API key")
         if not settings.get("template_id"):
             raise DelivererNotReady("feeds.yaml: delivery.notify.template_id is missing")
+        from notifications_python_client.notifications import NotificationsAPIClient
+
         self.template_id = settings["template_id"]
         self.client = NotificationsAPIClient(
             api_key,
@@ -43,6 +41,9 @@ class NotifyDeliverer:
         )
 
     def send(self, message: Message, recipient: str) -> str:
+        import requests
+        from notifications_python_client.errors import HTTPError
+
         try:
             response = self.client.send_email_notification(
                 email_address=recipient,

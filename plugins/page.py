@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from publisher import hookimpl
-from publisher.config import SourceConfig
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Snapshot, SourceResult, digest
 from publisher.sources import FetchContext, SourceKind
+
+if TYPE_CHECKING:
+    from publisher.config import SourceConfig
 
 DEFAULT_SELECTORS = ("main", "[role=main]", "article", "#content", "body")
 SKIPPED = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button"}

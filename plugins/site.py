@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from publisher import hookimpl
-from publisher.bulletins import Bulletin
-from publisher.notices import notice_context
 from publisher.outputs import Output, SiteBuild
 
 ITEMS_PER_SOURCE = 20
@@ -18,6 +16,9 @@ def register_outputs(register):
 
 
 def build_site(site: SiteBuild) -> list[Path]:
+    from publisher.bulletins import Bulletin
+    from publisher.notices import notice_context
+
     notices = list(reversed(site.store.notices(status="published")))
     bulletins = [Bulletin.from_json(content) for _, content in site.store.bulletins()]
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from feedgen.feed import FeedGenerator
-
 from publisher import hookimpl
-from publisher.bulletins import Bulletin, canonical_url, month_bounds
 from publisher.dates import UK
 from publisher.outputs import Output, SiteBuild
-from publisher.render import markdown_to_html
-from publisher.sanitise import clean_html, html_to_text
+
+if TYPE_CHECKING:  # the writing libraries load when feeds are built, not on start-up
+    from feedgen.feed import FeedGenerator
 
 FEED_LENGTH = 50
 
@@ -31,6 +30,8 @@ def register_outputs(register):
 
 
 def build_feeds(site: SiteBuild) -> list[Path]:
+    from publisher.bulletins import Bulletin
+
     written = [site.write("feed.xml", latest_items_feed(site).rss_str(pretty=True))]
     notices = site.store.notices(status="published")
     bulletins = [Bulletin.from_json(content) for _, content in site.store.bulletins()]
@@ -43,6 +44,9 @@ def build_feeds(site: SiteBuild) -> list[Path]:
 
 
 def latest_items_feed(site: SiteBuild) -> FeedGenerator:
+    from publisher.bulletins import canonical_url
+    from publisher.sanitise import clean_html, html_to_text
+
     config = site.config
     feed = _feed(
         site,
@@ -70,6 +74,10 @@ def latest_items_feed(site: SiteBuild) -> FeedGenerator:
 
 
 def audience_feed(site: SiteBuild, audience: str, name: str, notices, bulletins) -> FeedGenerator:
+    from publisher.bulletins import month_bounds
+    from publisher.render import markdown_to_html
+    from publisher.sanitise import clean_html, html_to_text
+
     base = site.config.settings.site_url
     feed = _feed(
         site,
@@ -116,6 +124,8 @@ def audience_feed(site: SiteBuild, audience: str, name: str, notices, bulletins)
 
 
 def _feed(site: SiteBuild, path: str, title: str, description: str) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
     base = site.config.settings.site_url
     feed = FeedGenerator()
     feed.id(f"{_tag(site)}:{path}")

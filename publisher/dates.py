@@ -8,8 +8,6 @@ import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from dateutil import parser as dateparser
-
 UK = ZoneInfo("Europe/London")  # MI sheets and bulletins speak UK local time
 
 
@@ -78,6 +76,8 @@ def find_date(text: str) -> datetime | None:
     match = _DATE_SHAPES.search(text or "")
     if match is None:
         return None
+    from dateutil import parser as dateparser
+
     shape = match.group()
     try:
         moment = dateparser.parse(shape, dayfirst=not re.match(r"\d{4}-", shape))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
-
 
 @cache
-def _bank_holidays(year: int) -> holidays.HolidayBase:
+def _bank_holidays(year: int):
     # England and Wales share their bank holidays; the holidays package is maintained upstream.
+    import holidays  # 30 ms: only when a deadline is worked out
+
     return holidays.UK(subdiv="ENG", years=year)
 
 

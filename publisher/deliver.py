@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from publisher.config import Config
 from publisher.errors import PublisherError
 from publisher.plugins import add_unique, load_plugins
+
+if TYPE_CHECKING:
+    from publisher.config import Config
 
 
 class TemporaryFailure(Exception):

@@ -22,13 +22,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from publisher import __version__
 from publisher.robots import RobotsCache
 from publisher.urls import refused_destination
+
+if TYPE_CHECKING:  # requests is imported when the first request is made, not on start-up
+    import requests
 
 USER_AGENT = (
     f"la-safeguarding-publisher/{__version__} "
@@ -137,6 +139,8 @@ class HttpClient:
     def session(self) -> requests.Session:
         # requests.Session is not thread-safe: one per worker thread, reused across sources.
         if not hasattr(_thread_sessions, "session"):
+            import requests
+
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
             _thread_sessions.session = session
@@ -222,6 +226,8 @@ class HttpClient:
     def _get_once(self, url: str, headers: dict) -> Response:
         """One request, following redirects by hand so each hop passes the destination
         rules and robots.txt."""
+        import requests
+
         policy = self.policy
         timeout = (min(policy.timeout, 10.0), policy.timeout)
         for _hop in range(policy.max_redirects + 1):
@@ -254,6 +260,8 @@ class HttpClient:
             self._refuse_by_robots(url)
 
     def _read_capped(self, response: requests.Response) -> bytes:
+        import requests
+
         limit = self.policy.max_bytes
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:

@@ -20,8 +20,6 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid
 
-from email_validator import EmailNotValidError, validate_email
-
 from publisher.errors import InputError
 
 # Fold only past SMTP's hard limit: List-Unsubscribe and friends stay on one line.
@@ -45,6 +43,8 @@ class Mailbox:
     @classmethod
     def of(cls, address: str, name: str = "") -> Mailbox:
         """A mailbox with a checked address (an ``AddressError`` if it is none)."""
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             valid = validate_email(header_text(address), check_deliverability=False)
         except EmailNotValidError as error:

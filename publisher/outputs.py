@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from publisher.config import Config
 from publisher.plugins import add_unique, load_plugins
-from publisher.render import Renderer
-from publisher.store import Store
+
+if TYPE_CHECKING:
+    from publisher.config import Config
+    from publisher.render import Renderer
+    from publisher.store import Store
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def outputs() -> dict[str, Output]:
 
 def build_site(config: Config, store: Store, directory: Path) -> dict[str, list[Path]]:
     """Run every registered output into ``directory``; the paths each wrote, by output."""
+    from publisher.render import Renderer
+
     site = SiteBuild(config, store, Path(directory), Renderer(config))
     site.directory.mkdir(parents=True, exist_ok=True)
     return {name: output.build(site) for name, output in outputs().items()}

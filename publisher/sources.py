@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from publisher.config import Settings, SourceConfig
-from publisher.http import HttpClient
-from publisher.models import SourceResult
 from publisher.plugins import add_unique, load_plugins
+
+if TYPE_CHECKING:
+    from publisher.config import Settings, SourceConfig
+    from publisher.http import HttpClient
+    from publisher.models import SourceResult
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,52 @@
 
 Commands are thin: they parse options, call the core functions the web app calls too, and
 print. Domain errors (``publisher.errors``) become one line and their exit status here.
+Command modules are imported when their command runs, so ``publisher --help`` and quick
+commands start without loading what they do not use; their summaries are listed here
+(``test_cli.py`` checks them against the commands' own help).
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
 from publisher import __version__
-from publisher.cli.app import DATA_DIR_NAME, App
-from publisher.cli.bulletins import bulletin
-from publisher.cli.changes import changes, check
-from publisher.cli.delivery import send, subscribers
-from publisher.cli.mi import mi
-from publisher.cli.project import demo, init, plugins
-from publisher.cli.site import build, preview
-from publisher.cli.sources import fetch, items, sources
-from publisher.cli.store import backup
-from publisher.cli.web import serve, users_group
 from publisher.errors import PublisherError
 from publisher.plugins import load_plugins
+
+DATA_DIR_NAME = "publisher-data"
+
+# name: (module, function, summary shown by --help)
+COMMANDS = {
+    "init": ("project", "init", "Write a starter feeds.yaml into DIRECTORY (default: here)."),
+    "sources": ("sources", "sources", "List configured sources with their health: kind, what..."),
+    "fetch": ("sources", "fetch", "Fetch every source and store new and updated items."),
+    "check": ("changes", "check", "Fetch, detect changes and alert: the command for cron."),
+    "changes": ("changes", "changes", "List detected changes with their page and paragraph..."),
+    "items": ("sources", "items", "List stored items, newest first."),
+    "mi": ("mi", "mi", "MI sheets: draft, edit, approve and publish Management..."),
+    "bulletin": (
+        "bulletins",
+        "bulletin",
+        "Monthly bulletins: statutory updates, MI sheets and news,...",
+    ),
+    "build": ("site", "build", "Build the static site and feeds from what is stored."),
+    "subscribers": (
+        "delivery",
+        "subscribers",
+        "Subscribers: who receives which audiences' MI sheets and...",
+    ),
+    "send": ("delivery", "send", "Send an MI sheet, a bulletin or pending alerts through..."),
+    "preview": ("site", "preview", "Serve the built site on http://127.0.0.1:PORT/ until Ctrl-C."),
+    "serve": ("web", "serve", "Run the web app: the site and subscriptions for schools,..."),
+    "users": ("web", "users_group", "Team accounts for the web app: editors draft, approvers..."),
+    "backup": ("store", "backup", "Copy the database to TARGET, safely while cron and the..."),
+    "plugins": ("project", "plugins", "List loaded plugins and the hooks each implements."),
+    "demo": ("project", "demo", "Run the whole pipeline offline on bundled sample data,..."),
+}
 
 
 class UserError(click.ClickException):
@@ -34,6 +59,28 @@ class UserError(click.ClickException):
 
 
 class PublisherGroup(click.Group):
+    """Turns domain errors into one line; loads built-in commands when they are used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module, function, _ = COMMANDS[name]
+            command = getattr(importlib.import_module(f"publisher.cli.{module}"), function)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in COMMANDS and name not in self.commands:
+                rows.append((name, COMMANDS[name][2]))
+            elif command := self.get_command(ctx, name):
+                rows.append((name, command.get_short_help_str(limit=formatter.width)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -67,29 +114,9 @@ def cli(ctx: click.Context, config_path: Path, data_dir: Path | None) -> None:
     Fetches statutory guidance and online-safety news from the sources in feeds.yaml,
     stores them, and builds a site, feeds and emails from them.
     """
+    from publisher.cli.app import App
+
     ctx.obj = App(config_path, data_dir)
-
-
-for command in (
-    init,
-    fetch,
-    sources,
-    items,
-    check,
-    changes,
-    build,
-    mi,
-    bulletin,
-    subscribers,
-    send,
-    plugins,
-    preview,
-    serve,
-    users_group,
-    backup,
-    demo,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import click
 
+from publisher.cli import DATA_DIR_NAME
 from publisher.config import Config, load_config
 from publisher.dates import parse_since
 from publisher.sources import SourceKind, source_kinds
 from publisher.store import Store
-
-DATA_DIR_NAME = "publisher-data"
 
 
 class App:

@@ -1,0 +1,31 @@
+"""The command line's start-up: built-in commands load when used, and --help shows them
+with their own summaries, quickly."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from publisher.cli import COMMANDS
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_listed_summary_is_the_commands_own(name):
+    module, function, summary = COMMANDS[name]
+    command = getattr(importlib.import_module(f"publisher.cli.{module}"), function)
+    assert command.get_short_help_str(limit=60) == summary
+
+
+def test_help_lists_every_command_without_importing_them():
+    code = (
+        "import sys; from click.testing import CliRunner; from publisher.cli import cli; "
+        "out = CliRunner().invoke(cli, ['--help']).output; "
+        "print(sorted(m for m in sys.modules if m.startswith(('publisher.cli.', 'feedparser', "
+        "'jinja2', 'requests', 'pydantic', 'icalendar', 'flask')))); print(out)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    loaded, _, help_text = result.stdout.partition("\n")
+    assert loaded == "[]"
+    for name in COMMANDS:
+        assert f"  {name} " in help_text
