@@ -29,3 +29,15 @@ def test_help_lists_every_command_without_importing_them():
     assert loaded == "[]"
     for name in COMMANDS:
         assert f"  {name} " in help_text
+
+
+def test_starting_the_command_line_loads_few_modules():
+    """A budget: `import publisher.cli` loaded about 190 modules when this was written."""
+    code = (
+        "import sys; before = set(sys.modules); import publisher.cli; "
+        "print(len(set(sys.modules) - before))"
+    )
+    loaded = int(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    )
+    assert loaded < 300  # before the lazy loading: 741
