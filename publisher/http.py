@@ -74,6 +74,7 @@ class Response:
     body: bytes
     headers: Mapping[str, str]  # case-insensitive
     not_modified: bool = False
+    redirect_to: str | None = None  # where a 3xx answer points (redirects are followed by hand)
 
     def json(self):
         return json.loads(self.body)
@@ -160,7 +161,7 @@ class HttpClient:
             headers["If-None-Match"] = known.etag
         if known and known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
-        response = self._get_with_retries(url, headers)
+        response = self._follow(url, headers)
         if response.status == 304:
             return response
         if response.status >= 400:
@@ -191,8 +192,23 @@ class HttpClient:
         self.learnt.pop(url, None)
 
     def _robots_txt(self, url: str) -> tuple[int, str]:
-        response = self._get_with_retries(url, {"Accept": "text/plain"})
+        response = self._follow(url, {"Accept": "text/plain"}, robots=False)
         return response.status, response.body.decode("utf-8", errors="replace")
+
+    def _follow(self, url: str, headers: dict, robots: bool = True) -> Response:
+        """Request ``url``, following redirects by hand: each hop passes the destination
+        rule and robots.txt before it takes its turn at the host (a robots.txt fetched
+        while holding that host's turn would wait for itself)."""
+        for _hop in range(self.policy.max_redirects + 1):
+            if problem := refused_destination(url, self.origin):
+                raise FetchError(f"refused to fetch {url[:100]}: {problem}")
+            if robots and self.robots and not self.robots.allowed(url, self._robots_txt):
+                self._refuse_by_robots(url)
+            response = self._get_with_retries(url, headers)
+            if response.redirect_to is None:
+                return response
+            url = response.redirect_to
+        raise FetchError(f"more than {self.policy.max_redirects} redirects (a redirect loop?)")
 
     def _get_with_retries(self, url: str, headers: dict) -> Response:
         policy = self.policy
@@ -224,40 +240,30 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     def _get_once(self, url: str, headers: dict) -> Response:
-        """One request, following redirects by hand so each hop passes the destination
-        rules and robots.txt."""
+        """One request; a redirect comes back unfollowed, with where it points."""
         import requests
 
         policy = self.policy
         timeout = (min(policy.timeout, 10.0), policy.timeout)
-        for _hop in range(policy.max_redirects + 1):
-            self._check_destination(url)
-            try:
-                with self.session.get(
-                    url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
-                ) as answer:
-                    if answer.is_redirect:
-                        url = urljoin(url, answer.headers["Location"])
-                        continue
-                    if answer.status_code == 304:
-                        return Response(answer.url, 304, b"", answer.headers, True)
-                    body = self._read_capped(answer)
-                    return Response(answer.url, answer.status_code, body, answer.headers)
-            except requests.Timeout:
-                raise FetchError(f"timed out after {policy.timeout:g}s") from None
-            except requests.exceptions.ChunkedEncodingError:
-                raise _Retryable("connection closed before the whole body arrived") from None
-            except requests.ConnectionError as error:
-                raise _Retryable(f"could not connect: {_root_cause(error)}") from None
-            except requests.RequestException as error:
-                raise FetchError(f"request failed: {error}") from None
-        raise FetchError(f"more than {policy.max_redirects} redirects (a redirect loop?)")
-
-    def _check_destination(self, url: str) -> None:
-        if problem := refused_destination(url, self.origin):
-            raise FetchError(f"refused to fetch {url[:100]}: {problem}")
-        if self.robots and not self.robots.allowed(url, self._robots_txt):
-            self._refuse_by_robots(url)
+        try:
+            with self.session.get(
+                url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+            ) as answer:
+                if answer.is_redirect:
+                    target = urljoin(url, answer.headers["Location"])
+                    return Response(url, answer.status_code, b"", answer.headers, False, target)
+                if answer.status_code == 304:
+                    return Response(answer.url, 304, b"", answer.headers, True)
+                body = self._read_capped(answer)
+                return Response(answer.url, answer.status_code, body, answer.headers)
+        except requests.Timeout:
+            raise FetchError(f"timed out after {policy.timeout:g}s") from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise _Retryable("connection closed before the whole body arrived") from None
+        except requests.ConnectionError as error:
+            raise _Retryable(f"could not connect: {_root_cause(error)}") from None
+        except requests.RequestException as error:
+            raise FetchError(f"request failed: {error}") from None
 
     def _read_capped(self, response: requests.Response) -> bytes:
         import requests

@@ -469,3 +469,19 @@ def test_a_feed_discovered_on_an_internal_address_is_refused(server, project):
     )
     project.configure([feed("home", server.url_for("/"))])
     assert "refused to fetch http://10.1.2.3/feed.xml" in project.run("fetch", expect=1).output
+
+
+def test_robots_txt_with_one_request_per_host_does_not_wait_for_itself(server, project):
+    """The defaults (robots on, one request at a time per host), a redirect included: the
+    robots.txt request must not wait for the turn its own page holds."""
+    server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+    server.expect_request("/old.xml").respond_with_data(
+        "", status=301, headers={"Location": "/feed.xml"}
+    )
+    server.expect_request("/feed.xml").respond_with_data(FEED, content_type=RSS)
+    project.configure(
+        [feed("news", server.url_for("/old.xml"))],
+        settings={"robots": True, "per_host": 1, "host_delay": 0},
+    )
+    process = subprocess.run(project.argv("fetch"), capture_output=True, text=True, timeout=30)
+    assert process.stdout.startswith("news  3 new")
