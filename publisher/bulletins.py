@@ -16,9 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import yaml
-
-from publisher.config import BulletinSection, Config
+from publisher.config import BulletinSection, Config, ConfigError, line_of, load_yaml
+from publisher.config_schema import editorial_problems
 from publisher.dates import UK
 from publisher.errors import InputError
 from publisher.models import Change, Notice, StoredItem
@@ -26,6 +25,8 @@ from publisher.sanitise import clean_html, html_to_text, strip_boilerplate
 from publisher.sending import Letter, message_id_for, personalise, recipient_tokens
 from publisher.store import Store
 from publisher.subscribers import Subscriber
+from publisher.text import shorten
+from publisher.urls import safe_url
 
 STATUTORY_SECTION = "Statutory updates"
 MI_SECTION = "MI sheets"
@@ -36,6 +37,9 @@ CHANGE_LABELS = {
     "withdrawn": "Withdrawn",
 }
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_)")
+
+
+MAX_ENTRIES, MAX_QUOTES, MAX_QUOTE = 40, 20, 600
 
 
 class BulletinError(InputError):
@@ -155,7 +159,30 @@ def gather(config: Config, store: Store, month: str, editorial: dict | None = No
         sections=tuple(sections),
     )
     bulletin = apply_editorial(bulletin, editorial or {})
-    return _without_duplicates(bulletin)
+    return _within_limits(_without_duplicates(bulletin))
+
+
+def _within_limits(bulletin: Bulletin) -> Bulletin:
+    """No runaway email: at most MAX_ENTRIES entries a section (the rest behind an 'and N
+    more' link to the web page), MAX_QUOTES quotes an entry, MAX_QUOTE characters a quote."""
+    page = f"bulletins/{bulletin.month}/index.html"
+    sections = []
+    for section in bulletin.sections:
+        entries = [_trimmed(entry) for entry in section.entries[:MAX_ENTRIES]]
+        if len(section.entries) > MAX_ENTRIES:
+            more = len(section.entries) - MAX_ENTRIES
+            entries.append(
+                Entry(title=f"and {more} more in {section.title} on the web page", url=page)
+            )
+        sections.append(replace(section, entries=tuple(entries)))
+    return replace(bulletin, sections=tuple(sections))
+
+
+def _trimmed(entry: Entry) -> Entry:
+    quotes = [shorten(quote, MAX_QUOTE) for quote in entry.quotes[:MAX_QUOTES]]
+    if len(entry.quotes) > MAX_QUOTES:
+        quotes.append(f"and {len(entry.quotes) - MAX_QUOTES} more")
+    return replace(entry, quotes=tuple(quotes))
 
 
 def stored_bulletin(store: Store, month: str) -> Bulletin:
@@ -192,13 +219,18 @@ def read_editorial(path: Path) -> dict:
 
 
 def parse_editorial(text: str, name: str = "the editorial") -> dict:
-    """Editorial YAML (intro, order, drop, add) as a dict, or a ``BulletinError``."""
+    """Editorial YAML (intro, order, drop, add) as a dict, checked like feeds.yaml: a
+    problem is a ``BulletinError`` naming the file and line."""
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise BulletinError(f"{name}: not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise BulletinError(f"{name}: expected 'intro', 'order', 'drop' and 'add' fields")
+        data = load_yaml(text, name) or {}
+    except ConfigError as error:
+        raise BulletinError(f"{name} line {error.line}: not valid YAML: {error.message}") from None
+    for keys, message in editorial_problems(data)[:1]:
+        raise BulletinError(f"{name} line {line_of(data, keys) or 1}: {message}")
+    for index, added in enumerate(data.get("add") or ()):
+        if added.get("url") and not safe_url(added["url"], allow_mailto=True):
+            line = line_of(data, ("add", index, "url"))
+            raise BulletinError(f"{name} line {line}: url '{added['url']}' is not a web address")
     return data
 
 

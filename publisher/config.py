@@ -121,23 +121,28 @@ def load_config(path: Path | str, source_kinds: Mapping[str, SourceKind]) -> Con
     Raises ``ConfigError`` naming the file and line of the first problem.
     """
     path = Path(path)
-    text = _read(path)
-    try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(path, line, f"YAML syntax error: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(path, None, f"YAML syntax error: {error}") from None
+    data = load_yaml(_read(path), path)
     if not isinstance(data, dict):
         raise ConfigError(
             path, 1, "expected a mapping with 'organisation', 'audiences' and 'sources'"
         )
     _refuse_secrets(path, data)
     for keys, message in config_schema.problems(data, source_kinds)[:1]:
-        raise ConfigError(path, _line_of(data, keys), message)
+        raise ConfigError(path, line_of(data, keys), message)
     return _Validator(path, data, source_kinds).config()
+
+
+def load_yaml(text: str, path: Path | str):
+    """YAML whose mappings remember their lines (see ``line_of``); a syntax error is a
+    ``ConfigError`` naming the file and line."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(path, line, f"YAML syntax error: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(path, None, f"YAML syntax error: {error}") from None
 
 
 def _read(path: Path) -> str:
@@ -200,7 +205,7 @@ def _mappings(value):
             yield from _mappings(item)
 
 
-def _line_of(data, keys: tuple) -> int | None:
+def line_of(data, keys: tuple) -> int | None:
     """The line of the deepest key of ``keys`` that the file has."""
     line, node = getattr(data, "line", None), data
     for key in keys:

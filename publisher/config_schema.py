@@ -110,6 +110,27 @@ class ConfigSchema(_Strict):
     delivery: DeliverySchema | None = None
 
 
+class AddedEntrySchema(_Strict):
+    title: str
+    url: str | None = None
+    summary: str | None = None
+    section: str | None = None
+    source: str | None = None
+    label: str | None = None
+
+
+class EditorialSchema(_Strict):
+    intro: str | None = None
+    order: list[str] = []
+    drop: list[str] = []
+    add: list[AddedEntrySchema] = []
+
+
+def editorial_problems(data: Any) -> list[tuple[tuple, str]]:
+    """Every problem of shape in a bulletin's editorial file."""
+    return _check(EditorialSchema, data if data is not None else {}, ())
+
+
 def problems(data: Mapping, kinds: Mapping[str, SourceKind]) -> list[tuple[tuple, str]]:
     """Every problem of shape in ``data``: (path of keys, message), first problem first."""
     found = _check(ConfigSchema, data, ())
@@ -154,7 +175,7 @@ def _message(schema: type[BaseModel], problem: dict, prefix: tuple) -> str:
         )
         return f"{owner} has no {key}"
     names = [str(part) for part in location if not isinstance(part, int)]
-    where = ".".join(names[1:] if names[0] == "sources" else names)  # the line says which
+    where = ".".join(names[1:] if names[:1] == ["sources"] else names) or "the file"
     value = problem.get("input")
     return f"{where}: {problem['msg'].lower()} (got {value!r:.60})"
 

@@ -194,3 +194,50 @@ def test_show_prints_an_audience_edition(february):
         "no bulletin for 2023-01"
         in february.run("bulletin", "show", "--month", "2023-01", expect=2).output
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("intro: [unclosed\n", "line 2: not valid YAML"),
+        ("- just\n- a list\n", "line 1: the file: input should be a valid dictionary"),
+        (
+            "intro: Hello\norderr: [Online safety]\n",
+            "line 2: unknown key 'orderr' (did you mean 'order'?)",
+        ),
+        ("add:\n  - url: https://x.example/\n", "line 2: add has no title"),
+        (
+            "add:\n  - title: Training\n    section: [a, b]\n",
+            "line 3: add.section: input should be a valid string",
+        ),
+        ("add: Training dates\n", "line 1: add: input should be a valid list"),
+        (
+            "add:\n  - title: Bad link\n    url: javascript:alert(1)\n",
+            "line 3: url 'javascript:alert(1)' is not a web address",
+        ),
+        ("drop: {a: 1}\n", "line 1: drop: input should be a valid list"),
+    ],
+)
+def test_a_malformed_editorial_file_is_named_by_line(february, tmp_path, text, message):
+    editorial = tmp_path / "editorial.yaml"
+    editorial.write_text(text)
+    result = february.run(
+        "bulletin", "build", "--month", "2024-02", "--editorial", str(editorial), expect=2
+    )
+    assert f"{editorial} {message}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_huge_month_is_capped_with_a_link_to_the_rest(february, tmp_path):
+    editorial = tmp_path / "editorial.yaml"
+    added = "".join(
+        f"  - title: Story {n}\n    url: https://x.example/{n}\n    section: Extra\n"
+        for n in range(60)
+    )
+    editorial.write_text("add:\n" + added)
+    february.run("bulletin", "build", "--month", "2024-02", "--editorial", str(editorial))
+    bulletin = stored_bulletin(february)
+    [extra] = [section for section in bulletin["sections"] if section["title"] == "Extra"]
+    assert len(extra["entries"]) == 41
+    assert extra["entries"][-1]["title"] == "and 20 more in Extra on the web page"
+    assert extra["entries"][-1]["url"] == "bulletins/2024-02/index.html"
