@@ -22,6 +22,11 @@ from publisher.sending import Letter, recipient_tokens
 from publisher.store import Store
 
 STATUSES = ("draft", "approved", "published")
+MAX_WORKING_DAYS = 60
+MARKDOWN_HINT = (
+    "# The body below the next line is Markdown: ## Heading, - list item, **bold**,\n"
+    "# [link text](https://...). HTML is shown as typed, never run.\n"
+)
 
 
 class NoticeError(InputError):
@@ -69,7 +74,7 @@ def to_markdown(notice: Notice) -> str:
         "replaces": notice.replaces,
     }
     front = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
-    return f"---\n{front}---\n{notice.body.strip()}\n"
+    return f"---\n{front}{MARKDOWN_HINT}---\n{notice.body.strip()}\n"
 
 
 def from_markdown(text: str, base: Notice) -> Notice:
@@ -79,10 +84,15 @@ def from_markdown(text: str, base: Notice) -> Notice:
     try:
         _, front, body = text.split("---", 2)
         fields = yaml.safe_load(front) or {}
-    except (ValueError, yaml.YAMLError) as error:
+    except ValueError:
+        raise NoticeError("the front matter needs a closing '---' line") from None
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 1  # the file's line
         raise NoticeError(
-            f"the front matter between the '---' lines is not valid: {error}"
+            f"line {line}: the front matter is not valid YAML: {error.problem}"
         ) from None
+    except yaml.YAMLError as error:
+        raise NoticeError(f"the front matter is not valid YAML: {error}") from None
     if not isinstance(fields, dict):
         raise NoticeError("the front matter must be 'field: value' lines")
     audiences = fields.get("audiences", base.audiences) or ()
@@ -148,14 +158,23 @@ def edit(store: Store, notice: Notice, edited: Notice) -> Notice:
 def approve(store: Store, notice: Notice) -> Notice:
     if notice.status != "draft":
         raise NoticeError(f"{notice.label} is {notice.status}, not a draft")
+    if not notice.audiences:
+        raise NoticeError(
+            f"{notice.label} has no audience, so nobody would receive it: add one "
+            f"('publisher mi edit {notice.id}', audiences: [dsls])"
+        )
     approved = replace(notice, status="approved")
     with store.transaction():
         store.save_notice(approved)
     return approved
 
 
-def publish(store: Store, notice: Notice, at: datetime) -> Notice:
-    """Number the sheet, fix its deadline and freeze it: all in one transaction."""
+def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> Notice:
+    """Number the sheet, fix its deadline and freeze it: all in one transaction.
+
+    Refused: a deadline before publication, a publication time earlier than the last sheet
+    of the year (numbers follow publication order); without ``force``, a deadline of 0 or
+    more than MAX_WORKING_DAYS working days (a typo more often than a plan)."""
     if notice.status == "published":
         raise NoticeError(f"{notice.label} is published already (on {notice.published:%d/%m/%Y})")
     if notice.status != "approved":
@@ -163,6 +182,25 @@ def publish(store: Store, notice: Notice, at: datetime) -> Notice:
             f"{notice.label} is a draft; approve it first ('publisher mi approve {notice.id}')"
         )
     at = at.astimezone(UK)
+    deadline = deadline_for(notice.due, at)
+    if deadline is not None and deadline < at.date():
+        raise NoticeError(
+            f"the deadline {deadline:%d/%m/%Y} is before publication ({at:%d/%m/%Y}): fix 'due'"
+        )
+    if not force and notice.due is not None and notice.due.isdigit():
+        days = int(notice.due)
+        if days == 0 or days > MAX_WORKING_DAYS:
+            raise NoticeError(
+                f"due {days} working days ({deadline:%d/%m/%Y}) looks like a typo: "
+                f"use --force if it is meant"
+            )
+    next_year = datetime(at.year + 1, 1, 1, tzinfo=UK)
+    later = store.notices(status="published", published_from=at, published_before=next_year)
+    if later:
+        raise NoticeError(
+            f"{later[-1].label} was published later ({later[-1].published:%d/%m/%Y %H:%M}): "
+            "a sheet back-dated before it would be numbered out of order"
+        )
     with store.transaction():
         sequence = store.next_notice_number(at.year)
         published = replace(
@@ -170,7 +208,7 @@ def publish(store: Store, notice: Notice, at: datetime) -> Notice:
             status="published",
             number=f"{sequence}/{at:%y}",
             published=at,
-            deadline=deadline_for(notice.due, at),
+            deadline=deadline,
         )
         store.save_notice(published)
     return published

@@ -102,7 +102,7 @@ def test_a_published_sheet_is_frozen_and_corrected_by_a_new_one(mi):
     assert "publisher mi new --replaces 1/24" in refused.output
     assert "cannot be deleted" in mi("delete", "1/24", expect=2).output
 
-    mi("new", "--title", "Original (corrected)", "--replaces", "1/24")
+    mi("new", "--title", "Original (corrected)", "--replaces", "1/24", "--audience", "dsls")
     mi("approve", "2")
     mi("publish", "2", "--at", "2024-01-04 09:00")
     assert show(mi, "2/24")["replaces"] == "1/24"
@@ -116,7 +116,7 @@ def test_a_published_sheet_is_frozen_and_corrected_by_a_new_one(mi):
 
 
 def test_publishing_needs_approval_and_editing_withdraws_it(mi, tmp_path):
-    mi("new", "--title", "Draft")
+    mi("new", "--title", "Draft", "--audience", "dsls")
     assert "approve it first" in mi("publish", "1", expect=2).output
     mi("approve", "1")
     edited = tmp_path / "sheet.md"
@@ -198,4 +198,59 @@ def test_a_stored_bulletin_can_be_deleted(project):
     assert (
         "no bulletin for 2024-02"
         in project.run("bulletin", "delete", "--month", "2024-02", expect=2).output
+    )
+
+
+def test_a_sheet_without_an_audience_cannot_be_approved(mi):
+    mi("new", "--title", "For nobody")
+    refused = mi("approve", "1", expect=2).output
+    assert "draft #1 has no audience, so nobody would receive it" in refused
+
+
+@pytest.mark.parametrize(
+    ("due", "message"),
+    [
+        ("2020-01-01", "the deadline 01/01/2020 is before publication (03/01/2024)"),
+        ("0", "due 0 working days (03/01/2024) looks like a typo: use --force"),
+        ("99999", "working days"),
+        ("61", "due 61 working days"),
+    ],
+)
+def test_impossible_deadlines_are_refused_at_publication(mi, due, message):
+    mi("new", "--title", "Deadline", "--audience", "dsls", "--due", due)
+    mi("approve", "1")
+    assert message in mi("publish", "1", "--at", "2024-01-03 10:00", expect=2).output
+
+
+def test_a_long_deadline_can_be_forced(mi):
+    mi("new", "--title", "A long one", "--audience", "dsls", "--due", "61")
+    mi("approve", "1")
+    assert "Published MI 1/24" in mi("publish", "1", "--at", "2024-01-03 10:00", "--force").output
+
+
+def test_back_dating_before_the_last_sheet_of_the_year_is_refused(mi):
+    new_published(mi, "Later", "2024-03-01 10:00")
+    mi("new", "--title", "Earlier", "--audience", "dsls")
+    mi("approve", "2")
+    refused = mi("publish", "2", "--at", "2024-02-01 10:00", expect=2).output
+    assert "MI 1/24 was published later (01/03/2024 10:00)" in refused
+    assert "Published MI 2/24" in mi("publish", "2", "--at", "2024-03-02 10:00").output
+
+
+def test_broken_front_matter_keeps_what_was_written(mi, project, tmp_path):
+    mi("new", "--title", "Keep my words", "--audience", "dsls")
+    sheet = tmp_path / "sheet.md"
+    sheet.write_text("---\ntitle: Keep: my words\n---\nA long body the officer spent an hour on.\n")
+    refused = mi("edit", "1", "--file", str(sheet), expect=2)
+    assert "line 2: the front matter is not valid YAML" in refused.output
+    kept = project.data_dir / "unsaved" / "mi-1.md"
+    assert f"What you wrote is kept in {kept}" in refused.output
+    assert "A long body the officer spent an hour on." in kept.read_text()
+
+
+def test_the_editable_sheet_says_the_body_is_markdown(mi):
+    mi("new", "--title", "Markdown", "--audience", "dsls")
+    assert (
+        "# The body below the next line is Markdown"
+        in mi("show", "1", "--format", "markdown").output
     )

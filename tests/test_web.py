@@ -437,7 +437,9 @@ def test_schools_confirm_an_action_sheet_and_the_team_sees_who_has_not(web, proj
 
 def test_information_sheets_take_no_confirmations(web, project):
     app = web()
-    project.run("mi", "new", "--title", "For information", "--type", "Information")
+    project.run(
+        "mi", "new", "--title", "For information", "--type", "Information", "--audience", "dsls"
+    )
     project.run("mi", "approve", "1")
     project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
     client = app.test_client()

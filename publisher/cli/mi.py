@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections import Counter
 
 import click
@@ -12,6 +13,7 @@ from publisher.actions import action_status
 from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.dates import to_iso, utcnow
+from publisher.errors import InputError
 from publisher.notices import (
     approve,
     check_editable,
@@ -114,15 +116,30 @@ def mi_show(app: App, reference: str, output_format: str) -> None:
 )
 @pass_app
 def mi_edit(app: App, reference: str, source) -> None:
-    """Edit a draft: its fields (YAML front matter) and markdown body."""
+    """Edit a draft: its fields (YAML front matter) and markdown body.
+
+    If what you wrote cannot be read, it is kept in a file (its path is printed) and, at a
+    terminal, you can open it again to fix it: nothing you typed is lost.
+    """
     notice = find(app.store, reference)
     check_editable(notice)
     text = source.read() if source else click.edit(to_markdown(notice), extension=".md")
-    if text is None:
-        click.echo("No changes.")
-        return
-    edited = from_markdown(text, notice)
-    check_fields(app.config, edited)
+    while True:
+        if text is None:
+            click.echo("No changes.")
+            return
+        try:
+            edited = from_markdown(text, notice)
+            check_fields(app.config, edited)
+            break
+        except InputError as error:
+            kept = app.data_dir / "unsaved" / f"mi-{notice.id}.md"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(text, encoding="utf-8")
+            click.echo(f"publisher mi edit: {error}. What you wrote is kept in {kept}", err=True)
+            if source or not sys.stdin.isatty() or not click.confirm("Open it again to fix it?"):
+                raise SystemExit(2) from None
+            text = click.edit(text, extension=".md")
     edited = edit(app.store, notice, edited)
     click.echo(f"Saved draft #{edited.id}: {edited.title}")
     if notice.status == "approved":
@@ -146,11 +163,12 @@ def mi_approve(app: App, reference: str) -> None:
     help="Publication time, UK local (back-dates an import), "
     "e.g. '2024-01-03 10:00' [default: now].",
 )
+@click.option("--force", is_flag=True, help="Publish a deadline of 0 or over 60 working days.")
 @pass_app
-def mi_publish(app: App, reference: str, at_text: str | None) -> None:
+def mi_publish(app: App, reference: str, at_text: str | None, force: bool) -> None:
     """Publish an approved sheet: it gets its number and deadline, and is frozen."""
     at = parse_datetime(at_text) if at_text else utcnow()
-    notice = publish(app.store, find(app.store, reference), at)
+    notice = publish(app.store, find(app.store, reference), at, force=force)
     click.echo(f"Published {notice.subject}")
 
 
