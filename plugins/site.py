@@ -31,10 +31,7 @@ def build_site(site: SiteBuild) -> list[Path]:
         page(
             "updates.html",
             "site/updates.html",
-            sections=[
-                (source, site.store.items(source_id=source.id, limit=ITEMS_PER_SOURCE))
-                for source in site.config.sources
-            ],
+            sections=[update_section(site, source) for source in site.config.sources],
         ),
         page("subscribe.html", "site/subscribe.html"),
         page("mi/index.html", "site/mi_index.html", notices=notices),
@@ -61,3 +58,11 @@ def build_site(site: SiteBuild) -> list[Path]:
                 )
             )
     return written
+
+
+def update_section(site: SiteBuild, source) -> tuple:
+    """A source's newest items for the updates page, each with whether it is statutory."""
+    from publisher.detect import is_statutory
+
+    items = site.store.items(source_id=source.id, limit=ITEMS_PER_SOURCE)
+    return source, [(item, is_statutory(source, item.document_type)) for item in items]

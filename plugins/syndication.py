@@ -45,7 +45,7 @@ def build_feeds(site: SiteBuild) -> list[Path]:
 
 def latest_items_feed(site: SiteBuild) -> FeedGenerator:
     from publisher.bulletins import canonical_url
-    from publisher.sanitise import clean_html, html_to_text
+    from publisher.sanitise import feed_summary_html, html_to_text
 
     config = site.config
     feed = _feed(
@@ -66,7 +66,7 @@ def latest_items_feed(site: SiteBuild) -> FeedGenerator:
         entry.guid(f"{_tag(site)}:item/{item.source_id}/{item.key}", permalink=False)
         entry.title(html_to_text(item.title) or "(untitled)")
         entry.link(href=item.url or config.settings.site_url)
-        entry.description(clean_html(item.summary) or html_to_text(item.title))
+        entry.description(feed_summary_html(item.summary) or html_to_text(item.title))
         entry.category(term=titles.get(item.source_id, item.source_id))
         entry.pubDate(item.published or item.first_seen)
         entry.updated(item.updated or item.published or item.first_seen)

@@ -21,7 +21,7 @@ from publisher.config_schema import editorial_problems
 from publisher.dates import UK
 from publisher.errors import InputError
 from publisher.models import Change, Notice, StoredItem
-from publisher.sanitise import clean_html, html_to_text, strip_boilerplate
+from publisher.sanitise import clean_html, feed_summary_html, html_to_text
 from publisher.sending import Letter, message_id_for, personalise, recipient_tokens
 from publisher.store import Store
 from publisher.subscribers import Subscriber
@@ -351,7 +351,7 @@ def _item_entry(item: StoredItem, sources: dict) -> Entry:
     return Entry(
         title=html_to_text(item.title),
         url=item.url,
-        summary=clean_html(strip_boilerplate(item.summary)),
+        summary=feed_summary_html(item.summary),
         source=source.title if source else item.source_id,
         published=_item_when(item).astimezone(UK).date().isoformat(),
     )

@@ -13,7 +13,7 @@ from mjml import mjml2html
 
 from publisher.config import Config
 from publisher.plugins import load_plugins
-from publisher.sanitise import clean_html, html_to_text
+from publisher.sanitise import clean_html, feed_summary_html, html_to_text
 from publisher.urls import site_link
 
 BUILTIN_TEMPLATES = Path(str(files("publisher.templates")))
@@ -25,6 +25,27 @@ def markdown_to_html(text: str) -> Markup:
     """HTML of the team's markdown, marked safe for templates: raw HTML in it is shown as
     typed (never run), and links pass the sanitiser's URL rules."""
     return clean_html(_markdown.render(text or ""))
+
+
+def markdown_to_text(text: str) -> str:
+    """The team's markdown as plain text a person reads: headings underlined, list items
+    with dashes, links followed by their address, no ``**`` or ``##`` left over."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(f"<body>{markdown_to_html(text)}</body>")
+    for link in tree.css("a[href]"):
+        if link.text(strip=True) != link.attributes["href"]:
+            link.insert_after(f" ({link.attributes['href']})")
+    blocks = []
+    for node in tree.css("h1, h2, h3, h4, p, li, blockquote > p, pre"):
+        words = " ".join(node.text().split())
+        if node.tag in ("h1", "h2", "h3", "h4"):
+            blocks.append(f"{words}\n{'-' * len(words)}")
+        elif node.tag == "li":
+            blocks.append(f"- {words}")
+        elif node.parent is None or node.parent.tag != "li":
+            blocks.append(words)
+    return "\n\n".join(blocks)
 
 
 def format_date(moment: date | datetime | str | None, style: str = "%d/%m/%Y") -> str:
@@ -57,8 +78,10 @@ class Renderer:
         )
         self.env.filters.update(
             clean_html=clean_html,
+            feed_summary=feed_summary_html,
             plain=html_to_text,
             markdown=markdown_to_html,
+            markdown_text=markdown_to_text,
             date=format_date,
             link=site_link,
         )

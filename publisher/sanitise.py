@@ -105,3 +105,8 @@ def strip_boilerplate(untrusted: str) -> str:
                 following.decompose()  # the list of share links under a "Share and Enjoy:" line
             node.decompose()
     return tree.body.inner_html if tree.body else ""
+
+
+def feed_summary_html(untrusted: str) -> Markup:
+    """A feed item's summary as every output shows it: boilerplate gone, then cleaned."""
+    return clean_html(strip_boilerplate(untrusted))

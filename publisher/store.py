@@ -263,7 +263,8 @@ class Store:
             ("source_id = ?", source_id),
             ("coalesce(published, first_seen) >= ?", to_iso(since)),
         )
-        sql = f"SELECT * FROM items {where} ORDER BY coalesce(published, first_seen) DESC, id DESC"
+        newest_first = "ORDER BY coalesce(updated, published, first_seen) DESC, id DESC"
+        sql = f"SELECT * FROM items {where} {newest_first}"
         if limit:
             sql += " LIMIT ?"
             params.append(limit)

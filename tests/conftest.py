@@ -108,6 +108,19 @@ def register_plugin():
         pm.unregister(plugin)
 
 
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """A folder where `publisher demo` has run: its site, outbox and data, shared read-only."""
+    from click.testing import CliRunner
+
+    from publisher.cli import cli
+
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["demo", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 

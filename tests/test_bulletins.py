@@ -178,7 +178,7 @@ def test_show_prints_an_audience_edition(february):
     ).output
     assert text.startswith(
         "Testshire Council Education Safeguarding: safeguarding bulletin, "
-        "February 2024\nFor: Early years providers\n"
+        "February 2024\nFor Early years providers\n"
     )
     assert "EARLY YEARS" in text and "ONLINE SAFETY" not in text
     everything = json.loads(

@@ -4,6 +4,7 @@ import re
 
 import feedparser
 from click.testing import CliRunner
+from selectolax.lexbor import LexborHTMLParser
 
 from publisher.cli import cli
 
@@ -45,15 +46,28 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     assert message["List-Unsubscribe"].startswith("<mailto:")
     text = message.get_body(("plain",)).get_content()
     assert text.startswith("For Jo Patel (Oak Primary School)\n")
-    assert "MI Number: 1/24\nPublication Date: 03/01/2024 10:00:00" in text
-    assert "To Be Completed By: 12/01/2024" in text
+    assert "\n! To be completed by 12 January 2024\n" in text
+    assert "MI number: 1/24\nPublication date: 03/01/2024 10:00\n" in text
+    assert "To be completed by: 12/01/2024" in text
+    assert "\nSummary\n-------\n" in text  # markdown read as text, not shown raw
+    assert "**" not in text and "## " not in text and "_Working" not in text
+    [bulletin] = (tmp_path / "demo" / "outbox").glob("Jo-Patel*bulletin*.eml")
+    bulletin_text = (
+        email.message_from_bytes(bulletin.read_bytes(), policy=email.policy.default)
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "\nRead more: https://www.ofcom.org.uk/" in bulletin_text
     html_part = message.get_body(("html",)).get_content()
     assert "<mj-" not in html_part  # compiled, not raw MJML
     assert "mj-column-per-100" in html_part  # the class names MJML's compiler emits
-    assert (
-        "Audience</th><td>Headteachers, Designated Safeguarding Leads (DSLs), Governors"
-        in html_part
-    )
+    fields = {
+        field.css_first("strong").text(): field.text(deep=True, separator="|").split("|")[-1]
+        for field in LexborHTMLParser(html_part).css("p")
+        if field.css_first("strong")
+    }
+    assert fields["Audience"] == "Headteachers, Designated Safeguarding Leads (DSLs), Governors"
+    assert fields["To be completed by"] == "12/01/2024"
 
 
 def test_demo_runs_twice_with_the_same_story(tmp_path):

@@ -63,7 +63,7 @@ def test_the_wttsc_sequence(govuk, project):
     assert result.stdout.startswith(
         "STATUTORY MAJOR CHANGE: Working together to safeguard children\n"
         f"{govuk.server.url_for(WTTSC)}\n"
-        "Changed 23/02/2024 12:48 (UTC)\n"
+        "Changed 23 February 2024 at 12:48 (UTC)\n"
         "Change #1 (draft an MI sheet from it: publisher mi new --from-change 1)\n"
         "- Page 26, paragraph 48: amended the wording used to describe lead safeguarding partners\n"
         "- Page 42: corrected the Child Safeguarding Practice Review Panel email address.\n"

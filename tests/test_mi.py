@@ -55,8 +55,8 @@ def test_publish_numbers_and_dates_a_sheet(mi):
         "audiences": ["Headteachers", "DSLs", "Governors"],
     }
     text = mi("show", "1/24").output
-    assert "MI Sheet Type: Action\nTo Be Completed By: 12/01/2024\nMI Number: 1/24\n" in text
-    assert "Publication Date: 03/01/2024 10:00:00\n" in text
+    assert "MI sheet type: Action\nTo be completed by: 12/01/2024\nMI number: 1/24\n" in text
+    assert "Publication date: 03/01/2024 10:00\n" in text
 
 
 def test_deadlines_skip_weekends_and_bank_holidays(mi):

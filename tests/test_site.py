@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
+from selectolax.lexbor import LexborHTMLParser
 
 from conftest import axe_violations
 from publisher import hookimpl
@@ -50,14 +52,6 @@ DANGEROUS = (
 )
 
 
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(cli, ["demo", str(folder)])
-    assert result.exit_code == 0, result.output
-    return folder
-
-
 def test_pages_for_bulletins_and_mi_sheets(demo_site):
     site = demo_site / "site"
     for page in (
@@ -74,13 +68,39 @@ def test_pages_for_bulletins_and_mi_sheets(demo_site):
     ):
         assert (site / page).exists(), page
     sheet = (site / "mi" / "mi-1-24.html").read_text()
-    assert '<th scope="row">To Be Completed By</th><td>12/01/2024</td>' in sheet
+    assert '<th scope="row">To be completed by</th><td>12/01/2024</td>' in sheet
     assert "@media print" in (site / "style.css").read_text()
     early_years = (site / "bulletins" / "2024-02" / "early-years.html").read_text()
     assert "Online safety" not in early_years  # a section for headteachers and DSLs only
     assert "Nothing for this audience this month." in early_years
     dsls = (site / "bulletins" / "2024-02" / "dsls.html").read_text()
     assert "Online safety" in dsls and "Nothing for this audience" not in dsls
+
+
+def test_feed_boilerplate_is_stripped_from_every_output(demo_site):
+    # The sample Ofcom feed ends an item with a "Share and Enjoy:" list of share links.
+    site = demo_site / "site"
+    outputs = ["updates.html", "feed.xml", "bulletins/2024-02/dsls.html"]
+    for page in outputs:
+        text = (site / page).read_text()
+        assert "Children's media lives" in text.replace("&#x27;", "'").replace("&#39;", "'"), page
+        assert "Share and Enjoy" not in text and "facebook.example" not in text, page
+
+
+def test_updates_page_dates_guidance_by_its_last_update_and_marks_it_statutory(demo_site):
+    page = LexborHTMLParser((demo_site / "site" / "updates.html").read_text())
+    [wttsc] = page.css("#source-wttsc + ul > li")
+    assert wttsc.css_first(".tag").text() == "Statutory guidance"
+    assert wttsc.css_first(".meta").text() == (
+        "Updated 23 February 2024 (first published 21 March 2013)"
+    )
+    ofcom = page.css("#source-ofcom + ul > li")
+    assert ofcom and not any(item.css_first(".tag") for item in ofcom)
+
+
+def test_dates_read_the_same_on_every_page(demo_site):
+    pages = [(demo_site / "site" / page).read_text() for page in ("updates.html", "index.html")]
+    assert all(not re.search(r">0\d [A-Z][a-z]+ 20\d\d<", page) for page in pages)
 
 
 def test_audience_feeds_are_valid_and_guids_stable(demo_site, tmp_path):
@@ -173,6 +193,26 @@ def test_pages_have_no_axe_violations(demo_site, chromium):
                 problems[path] = report
         page.close()
     assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())
+
+
+@pytest.mark.browser
+def test_an_mi_sheet_prints_on_a4_with_the_councils_letterhead(demo_site, chromium):
+    page = chromium.new_page()
+    try:
+        page.goto((demo_site / "site" / "mi" / "mi-1-24.html").as_uri())
+        assert not page.locator(".letterhead").is_visible()
+        page.emulate_media(media="print")
+        assert page.locator(".letterhead").is_visible()
+        assert "Education Safeguarding Team" in page.locator(".letterhead").inner_text()
+        assert not page.locator("header.header").is_visible()
+        assert page.get_by_text("To be completed by 12 January 2024").is_visible()
+        pdf = page.pdf(prefer_css_page_size=True)
+        sizes = re.findall(rb"MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+        assert sizes and all(
+            (round(float(w)), round(float(h))) == (595, 842) for w, h in sizes
+        )  # A4 in points
+    finally:
+        page.close()
 
 
 def test_templates_in_the_configured_folder_override_built_in_ones(project, register_plugin):
