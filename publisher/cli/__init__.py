@@ -34,6 +34,7 @@ COMMANDS = {
         "bulletin",
         "Monthly bulletins: statutory updates, MI sheets and news,...",
     ),
+    "compare": ("compare", "compare", "Compare two editions of a guidance document,..."),
     "build": ("site", "build", "Build the static site and feeds from what is stored."),
     "subscribers": (
         "delivery",
