@@ -20,11 +20,14 @@ from publisher.http import FetchError, raise_for_status
 from publisher.models import Attachment, ChangeNote, Item, Snapshot, SourceResult, digest
 from publisher.sanitise import html_to_text
 from publisher.sources import FetchContext, SourceKind
-from publisher.urls import join_on_host, safe_url
+from publisher.urls import DEFAULT_GOVUK_BASE_URL, join_on_host, safe_url
 
 if TYPE_CHECKING:
     from publisher.config import SourceConfig
 
+# A new edition often comes with several files; the rest are kept on the next runs.
+MAX_FILES_PER_RUN = 6
+ASSETS_HOST = "assets.publishing.service.gov.uk"
 SEARCH_FIELDS = (
     "title",
     "link",
@@ -90,7 +93,40 @@ def fetch_content(source: SourceConfig, context: FetchContext) -> SourceResult:
         document_type=snapshot.document_type,
         organisation=snapshot.organisations[0] if snapshot.organisations else None,
     )
-    return SourceResult(items=(item,), snapshots=(snapshot,), resolved_url=base_url + resolved_path)
+    files, notes = attached_files(snapshot, context)
+    return SourceResult(
+        items=(item,),
+        snapshots=(snapshot,),
+        resolved_url=base_url + resolved_path,
+        files=files,
+        notes=notes,
+    )
+
+
+def attached_files(snapshot: Snapshot, context: FetchContext) -> tuple[dict, tuple[str, ...]]:
+    """The PDFs the page attaches that are not kept yet, so a replaced edition can be
+    compared with the one before (same HTTP rules and size cap as the page)."""
+    files, notes = {}, []
+    base_url = context.settings.govuk_base_url
+    hosts = {urlparse(base_url).hostname}
+    if base_url == DEFAULT_GOVUK_BASE_URL:  # a mirror or test server: its own files only
+        hosts.add(ASSETS_HOST)
+    wanted = [
+        attachment
+        for attachment in snapshot.attachments
+        if (attachment.content_type == "application/pdf" or attachment.url.endswith(".pdf"))
+        and urlparse(attachment.url).hostname in hosts
+        and not context.has_file(attachment.url)
+    ]
+    for attachment in wanted[:MAX_FILES_PER_RUN]:
+        try:
+            response = context.http.get(attachment.url, conditional=False)
+            raise_for_status(response)
+        except FetchError as error:
+            notes.append(f"attachment {attachment.title!r} not kept for comparison: {error}")
+            continue
+        files[attachment.url] = response.body
+    return files, tuple(notes)
 
 
 def content_snapshot(content: dict, key: str, base_url: str) -> Snapshot:

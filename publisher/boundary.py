@@ -47,8 +47,21 @@ def checked(result: object, base_url: str | None) -> SourceResult:
         items=tuple(items),
         snapshots=snapshots,
         notes=tuple(notes),
+        files=_files(result.files, base_url),
         resolved_url=safe_url(result.resolved_url, base_url) if result.resolved_url else None,
     )
+
+
+def _files(files: object, base_url: str | None) -> dict[str, bytes]:
+    if not isinstance(files, dict):
+        raise SourceResultError(f"files is {type(files).__name__}, not a dict")
+    kept = {}
+    for url, content in files.items():
+        address = safe_url(url, base_url) if isinstance(url, str) else None
+        if address is None or not isinstance(content, bytes):
+            raise SourceResultError(f"files holds {url!r:.80}: not an address and its bytes")
+        kept[address] = content
+    return kept
 
 
 def _item(item: object, base_url: str | None) -> Item | None:

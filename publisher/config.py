@@ -15,11 +15,11 @@ import yaml
 from publisher import config_schema
 from publisher.errors import InputError
 from publisher.http import HttpPolicy
+from publisher.urls import DEFAULT_GOVUK_BASE_URL
 
 if TYPE_CHECKING:
     from publisher.sources import SourceKind
 
-DEFAULT_GOVUK_BASE_URL = "https://www.gov.uk"
 DEFAULT_MI_TYPES = ("Action", "Information")
 DEFAULT_SITE_URL = "http://localhost:8000/"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -121,29 +121,43 @@ def new_item_changes(source: SourceConfig, items: list[Item]) -> list[Change]:
     ]
 
 
+def attachment_changes(
+    before: tuple[Attachment, ...], after: tuple[Attachment, ...]
+) -> tuple[list[tuple[Attachment, Attachment]], list[Attachment], list[Attachment]]:
+    """(replaced as (old, new) pairs, added, removed). A new upload gets a new address, so
+    a removed and an added file with one title are a replacement too."""
+    old_by_url = {attachment.url: attachment for attachment in before}
+    new_by_url = {attachment.url: attachment for attachment in after}
+    replaced = [
+        (old_by_url[url], attachment)
+        for url, attachment in new_by_url.items()
+        if url in old_by_url
+        and (old_by_url[url].file_size, old_by_url[url].pages)
+        != (attachment.file_size, attachment.pages)
+    ]
+    removed_by_title = {a.title: a for url, a in old_by_url.items() if url not in new_by_url}
+    added = []
+    for url, attachment in new_by_url.items():
+        if url in old_by_url:
+            continue
+        old = removed_by_title.pop(attachment.title, None)
+        if old:
+            replaced.append((old, attachment))
+        else:
+            added.append(attachment)
+    return replaced, added, list(removed_by_title.values())
+
+
 def describe_attachment_changes(
     before: tuple[Attachment, ...], after: tuple[Attachment, ...]
 ) -> list[str]:
     """Lines like 'Replaced: X (48 pages) -> X (52 pages)', 'Added: Y', 'Removed: Z'."""
-    old_by_url = {attachment.url: attachment for attachment in before}
-    new_by_url = {attachment.url: attachment for attachment in after}
-    removed = [a for url, a in old_by_url.items() if url not in new_by_url]
-    added = [a for url, a in new_by_url.items() if url not in old_by_url]
-    lines = []
-    for url, attachment in new_by_url.items():
-        old = old_by_url.get(url)
-        if old and (old.file_size, old.pages) != (attachment.file_size, attachment.pages):
-            lines.append(f"Replaced: {old.describe()} -> {attachment.describe()}")
-    # A new upload gets a new URL: pair removed and added files by title as replacements.
-    removed_by_title = {attachment.title: attachment for attachment in removed}
-    for attachment in added:
-        old = removed_by_title.pop(attachment.title, None)
-        if old:
-            lines.append(f"Replaced: {old.describe()} -> {attachment.describe()}")
-        else:
-            lines.append(f"Added: {attachment.describe()}")
-    lines.extend(f"Removed: {attachment.describe()}" for attachment in removed_by_title.values())
-    return lines
+    replaced, added, removed = attachment_changes(before, after)
+    return (
+        [f"Replaced: {old.describe()} -> {new.describe()}" for old, new in replaced]
+        + [f"Added: {attachment.describe()}" for attachment in added]
+        + [f"Removed: {attachment.describe()}" for attachment in removed]
+    )
 
 
 def text_diff(before: str, after: str) -> str:

@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit
 from publisher.boundary import SourceResultError, checked
 from publisher.config import Config, SourceConfig
 from publisher.detect import detect_changes, new_item_changes
+from publisher.documents import DocumentFiles
+from publisher.editions import with_comparison
 from publisher.http import FetchError, HostGate, HttpClient
 from publisher.models import Change, SourceResult, digest
 from publisher.plugins import load_plugins
@@ -72,6 +74,7 @@ def fetch_sources(
     policy = config.settings.http
     gate = HostGate(policy.per_host, policy.host_delay)
     robots = RobotsCache(store.robots_files())
+    files = DocumentFiles(store.data_dir)
     reports = []
     with ThreadPoolExecutor(max_workers=workers or config.settings.workers) as pool:
         futures = {}
@@ -89,6 +92,7 @@ def fetch_sources(
                 settings=config.settings,
                 state=state,
                 known_keys=store.item_keys(source.id) if kind.uses_known_keys else frozenset(),
+                has_file=files.has,
             )
             futures[pool.submit(_run_source, kind, source, context)] = (source, kind, context)
         for future in as_completed(futures):
@@ -173,6 +177,9 @@ def _store_success(
     failures_before: int,
     since: datetime | None,
 ) -> SourceReport:
+    files = DocumentFiles(store.data_dir)
+    for url, content in result.files.items():  # kept first: the comparisons below read them
+        files.keep(url, content)
     with store.transaction():
         state = context.state  # read before the run; only this source's result writes it
         first_success = state.get("last_success") is None
@@ -182,7 +189,8 @@ def _store_success(
             found.extend(new_item_changes(source, list(counts.new_items)))
         for snapshot in result.snapshots:
             previous = store.latest_snapshot(source.id, snapshot.key)
-            found.extend(detect_changes(source, previous, snapshot, since))
+            detected = detect_changes(source, previous, snapshot, since)
+            found.extend(with_comparison(detected, previous, snapshot, files))
             store.save_snapshot(source.id, snapshot)
         changes = store.save_changes(_classified(change, source) for change in found)
         store.save_validators(context.http.learnt)

@@ -258,6 +258,10 @@ MIGRATIONS: list[str] = [
         started_at TEXT
     );
     """,
+    # 10: a replaced attachment's comparison, stored with the change it explains
+    """
+    ALTER TABLE changes ADD COLUMN comparison TEXT;
+    """,
 ]
 
 

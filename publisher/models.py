@@ -49,6 +49,8 @@ class SourceResult:
     not_modified: bool = False
     resolved_url: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # Attached files downloaded this run, {address: content}, kept for comparisons.
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 def digest(*parts) -> str:
@@ -147,6 +149,9 @@ class Change:
     changed_at: datetime | None = None
     id: int | None = None
     detected_at: datetime | None = None
+    # A replaced attachment compared with its new edition: publisher.comparison JSON, with
+    # "cross_check" (the note against the documents) or "error" when it could not be read.
+    comparison: dict | None = None
 
     @property
     def entries(self) -> tuple[str, ...]:

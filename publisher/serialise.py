@@ -32,6 +32,7 @@ def change_json(change: Change) -> dict:
         "details": change.details,
         "changed_at": to_iso(change.changed_at),
         "detected_at": to_iso(change.detected_at),
+        "comparison": change.comparison,
     }
 
 

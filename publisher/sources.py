@@ -24,6 +24,8 @@ class FetchContext:
     settings: Settings
     state: dict = field(default_factory=dict)
     known_keys: frozenset[str] = frozenset()
+    # Whether an attached file's address is already kept (publisher.documents).
+    has_file: Callable[[str], bool] = lambda url: False
 
 
 @dataclass(frozen=True)

@@ -303,8 +303,8 @@ class Store:
         for change in changes:
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO changes (source_id, key, url, title, kind, statutory, note,"
-                " refs, details, changed_at, detected_at, fingerprint)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " refs, details, changed_at, detected_at, fingerprint, comparison)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     change.source_id,
                     change.key,
@@ -318,6 +318,7 @@ class Store:
                     to_iso(change.changed_at),
                     to_iso(now),
                     change.fingerprint,
+                    json.dumps(change.comparison) if change.comparison else None,
                 ),
             )
             if cursor.rowcount:
@@ -671,6 +672,7 @@ def _change(row: sqlite3.Row) -> Change:
         details=row["details"],
         changed_at=from_iso(row["changed_at"]),
         detected_at=from_iso(row["detected_at"]),
+        comparison=json.loads(row["comparison"]) if row["comparison"] else None,
     )
 
 

@@ -20,6 +20,8 @@ _IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MAX_LENGTH = 4096
 
+DEFAULT_GOVUK_BASE_URL = "https://www.gov.uk"
+
 
 def safe_url(url: object, base: str | None = None, allow_mailto: bool = False) -> str | None:
     """``url`` made absolute against ``base``, or None when it is not a web address."""

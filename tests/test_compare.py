@@ -281,7 +281,7 @@ def wttsc():
 
 def test_the_wttsc_change_note_is_confirmed_by_the_documents(wttsc):
     comparison = compare_files(*wttsc, "wttsc-2023.pdf", "wttsc-2024.pdf")
-    assert comparison.new.pages == 170
+    assert comparison.new["pages"] == 170
     assert sorted((change.new.page, change.new.paragraph) for change in comparison.changes) == [
         (26, "48"),
         (42, None),
@@ -413,3 +413,79 @@ def test_the_html_comparison_is_accessible(wttsc, tmp_path, chromium):
         assert axe_violations(page) is None
     finally:
         page.close()
+
+
+# Through `publisher check`: a replaced PDF on a watched GOV.UK page ----------------------
+
+WTTSC_PATH = "/government/publications/working-together-to-safeguard-children--2"
+
+
+@pytest.fixture
+def gov_uk_with_pdfs(server, project, wttsc):
+    """A GOV.UK page whose PDF is re-uploaded (new address, same title) with the 23 Feb
+    2024 change note, its files served beside it."""
+    from werkzeug import Response
+
+    from conftest import fixture_bytes
+
+    page = {}
+    server.expect_request(f"/api/content{WTTSC_PATH}").respond_with_handler(
+        lambda request: Response(page["body"], content_type="application/json")
+    )
+    for upload, content in zip(("1", "2"), wttsc, strict=True):
+        server.expect_request(f"/media/{upload}/wttsc.pdf").respond_with_data(
+            content, content_type="application/pdf"
+        )
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": WTTSC_PATH}],
+        settings={"govuk_base_url": server.url_for("").rstrip("/"), "timeout": 5},
+    )
+
+    def publish(fixture: str, upload: str) -> None:
+        content = json.loads(fixture_bytes(f"govuk/{fixture}"))
+        content["details"]["attachments"][0]["url"] = server.url_for(f"/media/{upload}/wttsc.pdf")
+        page["body"] = json.dumps(content)
+
+    return publish
+
+
+def test_check_compares_a_replaced_pdf_and_checks_the_note(gov_uk_with_pdfs, project):
+    gov_uk_with_pdfs("wttsc-v1.json", "1")
+    project.run("check")
+    assert len(list((project.data_dir / "documents").glob("*.bin"))) == 1  # the 2023 edition
+    gov_uk_with_pdfs("wttsc-v2.json", "2")
+    project.run("check")
+    changes = json.loads(project.run("changes", "--format", "json").output)
+    [major] = [change for change in changes if change["kind"] == "major"]
+    comparison = major["comparison"]
+    assert [ref["status"] for ref in comparison["cross_check"]["references"]] == ["confirmed"] * 4
+    assert comparison["cross_check"]["unmentioned"] == []
+    assert {(c["new"]["page"], c["new"]["paragraph"]) for c in comparison["changes"]} == {
+        (26, "48"),
+        (42, None),
+        (161, None),
+        (167, None),
+    }
+    shown = project.run("changes", "--show", str(major["id"])).output
+    assert "CHANGED  Paragraph 48 (page 26)" in shown
+    assert shown.count("CONFIRMED") == 4
+
+
+def test_a_pdf_that_cannot_be_read_leaves_the_change_and_says_why(
+    gov_uk_with_pdfs, project, server
+):
+    server.expect_request("/media/3/wttsc.pdf").respond_with_data(b"%PDF-1.7 broken")
+    gov_uk_with_pdfs("wttsc-v1.json", "1")
+    project.run("check")
+    gov_uk_with_pdfs("wttsc-v2.json", "3")
+    project.run("check")
+    changes = json.loads(project.run("changes", "--format", "json").output)
+    [major] = [change for change in changes if change["kind"] == "major"]
+    assert "not a readable PDF" in major["comparison"]["error"]
+    assert len(major["refs"]) == 4  # the change itself is recorded as ever
+
+
+def test_changes_show_of_an_unknown_change(project):
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    result = project.run("changes", "--show", "99", expect=2)
+    assert "no change #99" in result.output

@@ -34,7 +34,11 @@ COMMANDS = {
         "bulletin",
         "Monthly bulletins: statutory updates, MI sheets and news,...",
     ),
-    "compare": ("compare", "compare", "Compare two editions of a guidance document,..."),
+    "compare": (
+        "compare",
+        "compare",
+        "Compare two editions of a guidance document, paragraph by...",
+    ),
     "build": ("site", "build", "Build the static site and feeds from what is stored."),
     "subscribers": (
         "delivery",

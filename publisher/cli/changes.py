@@ -8,6 +8,7 @@ from filelock import FileLock, Timeout
 from publisher import dispatch
 from publisher.alerts import SentAlert, send_pending_alerts
 from publisher.cli.app import App, echo_json, format_option, pass_app, since_date
+from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.health import health_news, last_check, lock_held_too_long, mark_lock_taken
 from publisher.notices import draft_for_changes
@@ -104,6 +105,13 @@ def send_alerts(app: App) -> list[SentAlert]:
 @click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
 @click.option("--source", "source_id", help="Only changes from this source id.")
 @click.option("--all", "include_minor", is_flag=True, help="Include minor changes.")
+@click.option(
+    "--show",
+    "show_id",
+    type=int,
+    help="One change in full, with the comparison "
+    "of its replaced document and the note checked against it.",
+)
 @format_option
 @pass_app
 def changes(
@@ -112,12 +120,16 @@ def changes(
     since: str | None,
     source_id: str | None,
     include_minor: bool,
+    show_id: int | None,
     output_format: str,
 ) -> None:
     """List detected changes with their page and paragraph references, oldest first.
 
     Minor changes (recorded, never alerted) are listed with --all and in --format json.
     """
+    if show_id is not None:
+        show_change(app, show_id, output_format)
+        return
     found = app.store.changes(
         source_id=app.source_id(source_id), since=since_date(since), statutory=statutory
     )
@@ -136,3 +148,24 @@ def changes(
             click.echo(f"    - {entry}")
         if not change.refs and (change.note or change.details):
             click.echo(f"    {change.note or change.details}")
+
+
+def show_change(app: App, change_id: int, output_format: str) -> None:
+    change = app.store.change(change_id)
+    if change is None:
+        raise InputError(f"no change #{change_id} (see `publisher changes`)")
+    if output_format == "json":
+        echo_json(change_json(change))
+        return
+    label = f"{'statutory ' if change.statutory else ''}{change.kind}"
+    click.echo(f"#{change.id} [{change.source_id}] {label}: {change.title}\n{change.url}")
+    for entry in change.entries:
+        click.echo(f"  - {entry}")
+    if not change.refs and (change.note or change.details):
+        click.echo(change.note or change.details)
+    if change.comparison:
+        from publisher.comparison.report import stored_as_text
+
+        click.echo("\n" + stored_as_text(change.comparison), nl=False)
+    else:
+        click.echo("\nNo replaced document to compare for this change.")

@@ -36,11 +36,24 @@ class Change:
             "diff": [list(part) for part in self.diff],
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> Change:
+        def block(place: dict | None) -> Block | None:
+            if place is None:
+                return None
+            kind = "paragraph" if place.get("paragraph") else "text"
+            return Block(place["text"], kind, place["page"], place["heading"], place["paragraph"])
+
+        diff = tuple((operation, text) for operation, text in data.get("diff", ()))
+        return cls(data["kind"], block(data["old"]), block(data["new"]), diff)
+
 
 @dataclass
 class Comparison:
-    old: Document
-    new: Document
+    """What changed; ``old`` and ``new`` describe the two documents (``Document.meta``)."""
+
+    old: dict
+    new: dict
     changes: list[Change] = field(default_factory=list)
     renumbered: list[tuple[str, str]] = field(default_factory=list)
 
@@ -57,17 +70,26 @@ class Comparison:
 
     def to_json(self) -> dict:
         return {
-            "old": self.old.meta(),
-            "new": self.new.meta(),
+            "old": self.old,
+            "new": self.new,
             "changes": [change.to_json() for change in self.changes],
             "renumbered": [{"old": old, "new": new} for old, new in self.renumbered],
             "summary": self.summary(),
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> Comparison:
+        return cls(
+            data["old"],
+            data["new"],
+            [Change.from_json(change) for change in data["changes"]],
+            [(entry["old"], entry["new"]) for entry in data["renumbered"]],
+        )
+
 
 def compare(old: Document, new: Document) -> Comparison:
     pairs = align(old.blocks, new.blocks)
-    comparison = Comparison(old, new)
+    comparison = Comparison(old.meta(), new.meta())
     for pair in pairs:
         if pair.kind == "same":
             continue

@@ -32,8 +32,16 @@ class CrossCheck:
     def to_json(self) -> dict:
         return {
             "references": [check.to_json() for check in self.checks],
-            "unmentioned": [_place(change) for change in self.unmentioned],
+            "unmentioned": [change.to_json() for change in self.unmentioned],
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> CrossCheck:
+        checks = tuple(
+            Check(Reference(entry["reference"]), entry["status"], ())
+            for entry in data["references"]
+        )
+        return cls(checks, tuple(Change.from_json(change) for change in data["unmentioned"]))
 
 
 def cross_check(note: str, comparison: Comparison) -> CrossCheck:

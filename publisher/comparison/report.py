@@ -61,7 +61,7 @@ def run_label(run: tuple[str, str, str, str]) -> str:
 def as_text(comparison: Comparison, cross: CrossCheck | None = None) -> str:
     old, new = comparison.old, comparison.new
     lines = [
-        f"Comparing {old.name} ({_size(old)}) with {new.name} ({_size(new)})",
+        f"Comparing {old['name']} ({_size(old)}) with {new['name']} ({_size(new)})",
         _counts(comparison),
         "",
     ]
@@ -92,9 +92,9 @@ def as_markdown(comparison: Comparison) -> str:
     renumbering table."""
     old, new = comparison.old, comparison.new
     lines = [
-        f"# What changed: {new.name}",
+        f"# What changed: {new['name']}",
         "",
-        f"Compared with {old.name}. {_counts(comparison)}",
+        f"Compared with {old['name']}. {_counts(comparison)}",
         "",
         "## Chapter by chapter",
         "",
@@ -166,9 +166,9 @@ def _counts(comparison: Comparison) -> str:
     return ", ".join(counts) + "."
 
 
-def _size(document) -> str:
-    paragraphs = plural(document.meta()["paragraphs"], "numbered paragraph")
-    return f"{plural(document.pages, 'page')}, {paragraphs}" if document.pages else paragraphs
+def _size(meta: dict) -> str:
+    paragraphs = plural(meta["paragraphs"], "numbered paragraph")
+    return f"{plural(meta['pages'], 'page')}, {paragraphs}" if meta["pages"] else paragraphs
 
 
 def _cell(text: str) -> str:
@@ -190,3 +190,15 @@ def html_context(comparison: Comparison, cross: CrossCheck | None) -> dict:
         "labels": KIND_LABELS,
         "runs": renumbered_runs(comparison.renumbered),
     }
+
+
+def stored(data: dict) -> tuple[Comparison, CrossCheck | None]:
+    """A comparison stored with a change (``Change.comparison``), ready to render."""
+    cross = data.get("cross_check")
+    return Comparison.from_json(data), CrossCheck.from_json(cross) if cross else None
+
+
+def stored_as_text(data: dict) -> str:
+    if "error" in data:
+        return f"The attached document could not be compared: {data['error']}\n"
+    return as_text(*stored(data))
