@@ -16,7 +16,8 @@ def register_outputs(register):
 
 
 def build_site(site: SiteBuild) -> list[Path]:
-    from publisher.bulletins import Bulletin
+    from publisher.bulletins import Bulletin, comparison_page
+    from publisher.comparison.report import html_context, stored
     from publisher.notices import notice_context
 
     notices = list(reversed(site.store.notices(status="published")))
@@ -41,6 +42,16 @@ def build_site(site: SiteBuild) -> list[Path]:
     for notice in notices:
         context = notice_context(site.config, notice)
         written.append(page(f"mi/{notice.slug}.html", "site/mi_sheet.html", **context))
+    for change in site.store.changes():
+        if change.comparison and "error" not in change.comparison:
+            written.append(
+                page(
+                    comparison_page(change),
+                    "site/comparison.html",
+                    change=change,
+                    **html_context(*stored(change.comparison)),
+                )
+            )
     for bulletin in bulletins:
         folder = f"bulletins/{bulletin.month}"
         written.append(

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from publisher.config import BulletinSection, Config, ConfigError, line_of, load_yaml
 from publisher.config_schema import editorial_problems
 from publisher.dates import UK
+from publisher.editions import amended_wording
 from publisher.errors import InputError
 from publisher.models import Change, Notice, StoredItem
 from publisher.sanitise import clean_html, feed_summary_html, html_to_text
@@ -40,6 +41,7 @@ _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_)")
 
 
 MAX_ENTRIES, MAX_QUOTES, MAX_QUOTE = 40, 20, 600
+QUOTED_WORDING = 200  # characters of each amended paragraph a bulletin quotes
 
 
 class BulletinError(InputError):
@@ -56,6 +58,7 @@ class Entry:
     audiences: tuple[str, ...] = ()  # empty: everyone who gets the section
     quotes: tuple[str, ...] = ()  # change-note lines, e.g. "Page 26, paragraph 48: ..."
     label: str = ""  # e.g. "Updated", "MI 1/24 ACTION by 12/01/2024"
+    comparison: str = ""  # the site's page comparing the editions, e.g. "changes/12.html"
 
 
 @dataclass(frozen=True)
@@ -317,9 +320,14 @@ def _document_entry(changes: list[Change], sources: dict) -> Entry:
     changes = sorted(changes, key=_when, reverse=True)
     newest = changes[0]
     source = sources.get(newest.source_id)
+    compared = next((c for c in changes if amended_wording(c)), None)
+    if compared:  # the comparison says what the replaced file's own change would
+        changes = [change for change in changes if change.kind != "attachment"]
     quotes: list[str] = []
     for change in changes:
-        lines = change.entries or ((change.note or change.details,) if len(changes) > 1 else ())
+        lines = amended_wording(change, limit=QUOTED_WORDING) or change.entries
+        if not lines and len(changes) > 1:
+            lines = (change.note or change.details,)
         dated = f"{_when(change).astimezone(UK):%-d %B %Y}: " if len(changes) > 1 else ""
         quotes.extend(f"{dated}{line}" for line in lines if line)
     summary = "" if quotes else clean_html(newest.note or newest.details)
@@ -332,7 +340,13 @@ def _document_entry(changes: list[Change], sources: dict) -> Entry:
         audiences=source.audiences if source else (),
         quotes=tuple(quotes),
         label=CHANGE_LABELS[newest.kind],
+        comparison=comparison_page(compared) if compared else "",
     )
+
+
+def comparison_page(change: Change) -> str:
+    """Where the site puts the comparison of a change's replaced document."""
+    return f"changes/{change.id}.html"
 
 
 def _notice_entry(notice: Notice) -> Entry:

@@ -7,6 +7,7 @@ alerting run too. Every run starts afresh in its folder, so it can be run again 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,8 +18,9 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from publisher.alerts import send_pending_alerts
-from publisher.bulletins import bulletin_letters, gather, write_previews
+from publisher.bulletins import bulletin_letters, comparison_page, gather, write_previews
 from publisher.config import load_config
+from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.models import Notice
@@ -46,6 +48,8 @@ DATA_FOLDER = "publisher-data"  # where the CLI looks by default, so `publisher 
 OUTPUT_FOLDERS = (DATA_FOLDER, "site", "outbox")
 DEMO_TEAM = (("editor@example.gov.uk", "editor"), ("approver@example.gov.uk", "approver"))
 DEMO_MONTH = "2024-02"
+# The WTTSC PDF before and after 23 Feb 2024 (made by tests/guidance_docs.py).
+DEMO_EDITIONS = ("wttsc-2023.pdf", "wttsc-2024.pdf")
 
 
 class DemoFolderError(InputError):
@@ -63,8 +67,11 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         shutil.copytree(samples / "served", served, dirs_exist_ok=True)
         content_file = served / "api" / "content" / WTTSC_PATH
         content_file.parent.mkdir(parents=True)
-        shutil.copy(samples / "govuk" / "wttsc-v1.json", content_file)
+        for upload, edition in enumerate(DEMO_EDITIONS, 1):
+            (served / "media" / str(upload)).mkdir(parents=True)
+            shutil.copy(samples / "govuk" / edition, served / "media" / str(upload) / edition)
         with serve_directory(served) as base_url:
+            _publish_content(samples, content_file, "wttsc-v1.json", base_url, upload=1)
             config_path = directory / "feeds.yaml"
             template = (samples / "demo-feeds.yaml").read_text(encoding="utf-8")
             config_path.write_text(template.replace("{base_url}", base_url), encoding="utf-8")
@@ -74,20 +81,26 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
                 echo(f"  fetched {report.source_id}: {report.describe()}")
 
             echo("GOV.UK publishes the 23 February 2024 change to Working Together...")
-            shutil.copy(samples / "govuk" / "wttsc-v2.json", content_file)
+            _publish_content(samples, content_file, "wttsc-v2.json", base_url, upload=2)
             # Last-Modified has one-second resolution: date the new state a minute later.
             later = time.time() + 60
             os.utime(content_file, (later, later))
             for report in fetch_sources(config, store, kinds, only=["wttsc"]):
                 echo(f"  fetched {report.source_id}: {report.describe()}")
         alerts = send_pending_alerts(config, store, directory)
-        for change in (change for alert in alerts for change in alert.changes):
+        detected = [change for alert in alerts for change in alert.changes]
+        for change in detected:
+            if not change.refs:
+                echo(f"  detected: {change.kind} change: {change.details or change.note}")
+                continue
             echo(f"  detected: {change.kind} change, {len(change.refs)} references:")
             for reference in change.refs:
                 echo(f"    {reference.label():<22} | {reference.text}")
+            if check := note_check(change):
+                echo(f"  compared the replaced PDF with the new upload: {check}")
 
         notices = [_publish_sample_notice(store, config)]
-        for change in (change for alert in alerts for change in alert.changes):
+        for change in (change for change in detected if change.kind == "major"):
             notices.append(_publish_change_notice(store, config, change))
         bulletin = gather(config, store, DEMO_MONTH)
         with store.transaction():
@@ -122,6 +135,10 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         "home page": site_dir / "index.html",
         "MI sheet": site_dir / "mi" / f"{notices[0].slug}.html",
         "bulletin": site_dir / "bulletins" / DEMO_MONTH / "dsls.html",
+        **{
+            f"comparison {n}": site_dir / comparison_page(change)
+            for n, change in enumerate(filter(amended_wording, detected), 1)
+        },
         "RSS": site_dir / "feeds" / "dsls.rss",
         "Atom": site_dir / "feeds" / "dsls.atom",
         "calendar": site_dir / "calendars" / "dsls.ics",
@@ -140,6 +157,14 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     for password, user in team:
         echo(f"  sign in as {user.email} ({user.role}), password {password}")
     return written
+
+
+def _publish_content(samples, content_file: Path, name: str, base_url: str, upload: int):
+    """A Content API state whose PDF is the sample edition served beside it."""
+    content = json.loads((samples / "govuk" / name).read_text(encoding="utf-8"))
+    edition = DEMO_EDITIONS[upload - 1]
+    content["details"]["attachments"][0]["url"] = f"{base_url}media/{upload}/{edition}"
+    content_file.write_text(json.dumps(content), encoding="utf-8")
 
 
 def _publish_sample_notice(store: Store, config) -> Notice:

@@ -53,3 +53,38 @@ def compare_files(files: DocumentFiles, old_url: str, new_url: str, note: str) -
 
 def _name(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+MAX_QUOTED_PLACES = 20
+
+
+def amended_wording(change: Change, limit: int = 600) -> list[str]:
+    """'Paragraph 48 (page 26): <the new wording>' for each place the comparison of the
+    change's replaced document found changed (none without a comparison)."""
+    if not change.comparison or "error" in change.comparison:
+        return []
+    from publisher.comparison import Change as TextChange
+    from publisher.comparison.report import quote
+
+    found = change.comparison["changes"][:MAX_QUOTED_PLACES]
+    return [quote(TextChange.from_json(text_change), limit) for text_change in found]
+
+
+def note_check(change: Change) -> str:
+    """One sentence on the change note against the documents, or '' when not checked."""
+    check = (change.comparison or {}).get("cross_check")
+    if not check:
+        return ""
+    statuses = [reference["status"] for reference in check["references"]]
+    located = [status for status in statuses if status != "no place given"]
+    sentence = (
+        f"The documents confirm {statuses.count('confirmed')} of the note's "
+        f"{len(located)} page or paragraph references"
+    )
+    missing = statuses.count("not found")
+    if missing:
+        sentence += f"; {missing} not found where the note says"
+    unmentioned = len(check["unmentioned"])
+    if unmentioned:
+        sentence += f"; {unmentioned} changed place{'s' if unmentioned > 1 else ''} not in the note"
+    return sentence + "."

@@ -15,6 +15,7 @@ import yaml
 from publisher.config import Config
 from publisher.dates import UK, parse_day
 from publisher.deadlines import add_working_days
+from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
 from publisher.models import Change, Notice
 from publisher.render import Renderer
@@ -295,7 +296,11 @@ def draft_from_change(config: Config, change: Change) -> Notice:
     """A draft sheet that quotes a detected change, for the team to finish."""
     source = next((s for s in config.sources if s.id == change.source_id), None)
     when = f" on {change.changed_at.astimezone(UK):%d %B %Y}" if change.changed_at else ""
-    if change.refs:
+    if wording := amended_wording(change):
+        changes = "\n".join(f"- {line}" for line in wording)
+        if check := note_check(change):
+            changes += f"\n\n{check}"
+    elif change.refs:
         changes = "\n".join(f"- {entry}" for entry in change.entries)
     else:
         changes = change.note or change.details

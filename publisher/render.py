@@ -12,6 +12,7 @@ from markupsafe import Markup
 from mjml import mjml2html
 
 from publisher.config import Config
+from publisher.editions import amended_wording, note_check
 from publisher.plugins import load_plugins
 from publisher.sanitise import clean_html, feed_summary_html, html_to_text
 from publisher.urls import site_link
@@ -84,6 +85,8 @@ class Renderer:
             markdown_text=markdown_to_text,
             date=format_date,
             link=site_link,
+            amended_wording=amended_wording,
+            note_check=note_check,
         )
 
     def render(self, template_name: str, **context) -> str:

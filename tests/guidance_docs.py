@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import html
 import random
+from datetime import UTC, datetime
+from pathlib import Path
 
 WORDS = (
     "safeguarding partners children families practitioners local authority education "
@@ -70,6 +72,7 @@ def guidance_pdf(pages: list[list[tuple]], title: str, edition: str = "December 
 
     pdf = Guidance(format="A4")
     pdf.core_fonts_encoding = "cp1252"  # bullets and curly quotes, as Word writes them
+    pdf.set_creation_date(datetime(2024, 1, 1, tzinfo=UTC))  # same bytes each run
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(22, 18, 22)
     pdf.add_page()  # cover
@@ -156,3 +159,58 @@ def guidance_html(pages: list[list[tuple]], title: str) -> str:
                 parts[-1] = parts[-1].replace("</p>", f" {text}</p>")
     parts.append("</div></main>")
     return "\n".join(parts)
+
+
+# Working Together to Safeguard Children before and after 23 February 2024 ----------------
+
+PARAGRAPH_48 = (
+    "{partners} should agree how they will work together with relevant agencies to "
+    "safeguard and promote the welfare of children in their area, and publish those "
+    "arrangements so that practitioners, children and families know what to expect."
+)
+WELFARE = (
+    "Safeguarding and promoting the welfare of children: protecting children from "
+    "maltreatment, whether inside or outside the home, including online; preventing "
+    "impairment of children's mental and physical health or development{more}."
+)
+PARENTS_GUIDANCE = (
+    "Good practice guidance on working with parents with a learning disability: "
+    "https://www.gov.uk/government/publications/working-with-parents-with-a-learning-"
+    "disability-{year}"
+)
+
+
+def wttsc_pages(amended: bool) -> list:
+    """170 pages whose 23 Feb 2024 edition changes exactly what its change note lists:
+    page 26 paragraph 48, the panel's email on page 42, a glossary definition on page
+    161 and a link on page 167."""
+    pages = numbered_pages(3, 160)
+    partners = "Lead safeguarding partners" if amended else "The safeguarding partners"
+    pages[23][1] = ("para", PARAGRAPH_48.format(partners=partners))
+    panel = "mailbox@childsafeguardingpanel.gov.uk" if amended else "mailbox@csprpanel.gov.uk"
+    pages[39].append(("text", f"Contact the Child Safeguarding Practice Review Panel at {panel}."))
+    glossary = [[("heading", "Glossary")]] + [[] for _ in range(9)]
+    for number, page in enumerate(glossary):
+        page += [
+            ("text", f"Term {number}.{n}: {filler(number * 7 + n + 5000, 25)}") for n in range(3)
+        ]
+    more = "; and taking action to enable all children to have the best outcomes" if amended else ""
+    glossary[0].append(("text", WELFARE.format(more=more)))
+    glossary[6].append(("text", PARENTS_GUIDANCE.format(year="2021" if amended else "2016")))
+    return pages + glossary
+
+
+def write_demo_editions(folder: Path) -> None:
+    """The sample PDFs `publisher demo` compares (run this module to remake them)."""
+    title = "Working Together to Safeguard Children"
+    for amended, edition, name in (
+        (False, "December 2023", "wttsc-2023.pdf"),
+        (True, "February 2024", "wttsc-2024.pdf"),
+    ):
+        (folder / name).write_bytes(guidance_pdf(wttsc_pages(amended), title, edition))
+
+
+if __name__ == "__main__":
+    write_demo_editions(
+        Path(__file__).resolve().parent.parent / "publisher" / "sample_data" / "govuk"
+    )

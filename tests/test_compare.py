@@ -2,11 +2,13 @@
 the right pages and paragraph numbers, and the change note checked against them."""
 
 import copy
+import email
+import email.policy
 import json
 
 import pytest
 from click.testing import CliRunner
-from guidance_docs import filler, guidance_html, guidance_pdf, numbered_pages
+from guidance_docs import filler, guidance_html, guidance_pdf, numbered_pages, wttsc_pages
 
 from publisher.cli import cli
 from publisher.comparison import compare_files, word_diff
@@ -235,43 +237,6 @@ WTTSC_NOTE = "\n".join(
 )
 
 
-def wttsc_pages(amended: bool) -> list:
-    pages = numbered_pages(3, 160)
-    panel = "mailbox@childsafeguardingpanel.gov.uk" if amended else "mailbox@csprpanel.gov.uk"
-    pages[39].append(("text", f"Contact the Child Safeguarding Practice Review Panel at {panel}."))
-    if amended:
-        pages[23][1] = ("para", filler(261).replace(filler(261).split()[0], "Lead safeguarding", 1))
-    glossary = [[("heading", "Glossary")]] + [[] for _ in range(9)]
-    for number, page in enumerate(glossary):
-        page += [
-            ("text", f"Term {number}.{n}: {filler(number * 7 + n + 5000, 25)}") for n in range(3)
-        ]
-    welfare = "protecting children from maltreatment; preventing impairment of health"
-    glossary[0].append(
-        (
-            "text",
-            f"Safeguarding and promoting the welfare of children: {welfare}"
-            + (
-                "; and taking action to enable all children to have the best outcomes."
-                if amended
-                else "."
-            ),
-        )
-    )
-    link = (
-        "https://www.gov.uk/parents-learning-disability-2021"
-        if amended
-        else ("https://www.gov.uk/parents-learning-disability-2016")
-    )
-    glossary[6].append(
-        (
-            "text",
-            f"Good practice guidance on working with parents with a learning disability: {link}",
-        )
-    )
-    return pages + glossary
-
-
 @pytest.fixture(scope="module")
 def wttsc():
     old = guidance_pdf(wttsc_pages(False), TITLE, "December 2023")
@@ -489,3 +454,35 @@ def test_changes_show_of_an_unknown_change(project):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
     result = project.run("changes", "--show", "99", expect=2)
     assert "no change #99" in result.output
+
+
+def test_the_comparison_reaches_the_alert_the_mi_draft_the_bulletin_and_the_site(
+    gov_uk_with_pdfs, project, tmp_path
+):
+    gov_uk_with_pdfs("wttsc-v1.json", "1")
+    project.run("check")
+    gov_uk_with_pdfs("wttsc-v2.json", "2")
+    project.run("check")
+    [alert] = [
+        path for path in (project.data_dir / "outbox").glob("*.eml") if "changed" in path.name
+    ]
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "The documents confirm 4 of the note's 4 page or paragraph references." in text
+    assert "Paragraph 48 (page 26): Lead safeguarding partners should agree" in text
+    major = next(
+        c
+        for c in json.loads(project.run("changes", "--format", "json").output)
+        if c["kind"] == "major"
+    )
+    project.run("mi", "new", "--from-change", str(major["id"]))
+    body = project.run("mi", "show", "1", "--format", "json").output
+    assert "- Paragraph 48 (page 26): Lead safeguarding partners" in json.loads(body)["body"]
+    project.run("bulletin", "build", "--month", "2024-02")
+    bulletin = project.run("bulletin", "show", "--month", "2024-02").output
+    assert "  - Paragraph 48 (page 26): Lead safeguarding partners should agree how" in bulletin
+    assert f"changes/{major['id']}.html" in bulletin
+    project.run("build", "--output", str(tmp_path / "site"))
+    page = (tmp_path / "site" / "changes" / f"{major['id']}.html").read_text()
+    assert '<ins><span class="visually-hidden">added: </span>Lead </ins>' in page
+    assert page.count(">Confirmed<") == 4

@@ -21,6 +21,12 @@ def test_demo_runs_the_whole_pipeline_offline(tmp_path):
     assert "fetched ofcom: 3 new, 0 updated, 0 unchanged" in output
     assert "detected: major change, 4 references:" in output
     assert "    page 26, paragraph 48  | Page 26, paragraph 48: amended the wording" in output
+    assert (
+        "compared the replaced PDF with the new upload: "
+        "The documents confirm 4 of the note's 4 page or paragraph references." in output
+    )
+    comparison = (tmp_path / "demo" / "site" / "changes" / "1.html").read_text()
+    assert "mailbox@childsafeguardingpanel.gov.uk" in comparison
 
     site = tmp_path / "demo" / "site"
     html = (site / "updates.html").read_text()

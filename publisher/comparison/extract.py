@@ -24,7 +24,7 @@ PARAGRAPH_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,2})?)\.?\s+(?=\S)")
 BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u25e6\u2013\u2014\-*]\s+")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _COMPOUND_PREFIXES = {"multi", "non", "inter", "cross", "self", "co", "pre", "post", "sub"}
-_SOFT_HYPHENS = ("\xad", "\x02", "-")
+_URL_CUT = re.compile(r"(https?://|www\.)\S*[\w/-]$")
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,9 @@ def _join_lines(lines: list[str]) -> str:
     for line in lines[1:]:
         line = line.strip()
         word = re.search(r"(\w+)[\xad\x02-]$", text)
-        if word and line[:1].islower():
+        if _URL_CUT.search(text):  # a web address carried on to the next line
+            text += line
+        elif word and line[:1].islower():
             hyphen = "-" if word.group(1).casefold() in _COMPOUND_PREFIXES else ""
             text = text[:-1] + hyphen + line
         else:
