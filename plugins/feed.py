@@ -12,6 +12,7 @@ from publisher.discover import find_feed_links, looks_like_html
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Item, SourceResult, digest
 from publisher.sources import FetchContext, SourceKind
+from publisher.text import plural
 
 if TYPE_CHECKING:
     from publisher.config import SourceConfig
@@ -102,7 +103,8 @@ def parse_feed(
         # Only entries whose closing tag arrived are whole; the one cut off (perhaps inside
         # its <guid>) must not be stored, or it would come back as a phantom duplicate.
         entries = entries[: body.count(b"</item>") + body.count(b"</entry>")]
-        problem = f"truncated feed: the document ends early; kept {len(entries)} whole entries"
+        kept = plural(len(entries), "whole entry", "whole entries")
+        problem = f"truncated feed: the document ends early; kept {kept}"
     return tuple(_item(entry) for entry in entries), problem
 
 

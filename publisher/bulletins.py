@@ -135,6 +135,8 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 def gather(config: Config, store: Store, month: str, editorial: dict | None = None) -> Bulletin:
     """Build the bulletin for ``month`` from what is stored."""
     start, end = month_bounds(month)
+    if start > datetime.now(UK):
+        raise BulletinError(f"{month} has not begun: a bulletin gathers a month that has")
     sources = {source.id: source for source in config.sources}
     sections: list[Section] = []
 

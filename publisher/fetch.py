@@ -202,6 +202,7 @@ def _store_success(
             resolved_url=result.resolved_url,
             new_items=counts.new,
             config_hash=config_hash(source),
+            notes=None if result.not_modified else result.notes,
         )
     status = "not-modified" if result.not_modified else "ok"
     return SourceReport(

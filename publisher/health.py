@@ -3,6 +3,7 @@ and whether a check has held its lock for too long."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ def source_rows(config: Config, store: Store) -> list[dict]:
                 "last_error": state.get("last_error"),
                 "consecutive_failures": state.get("consecutive_failures", 0),
                 "failing_since": state.get("failing_since"),
+                "last_notes": json.loads(state.get("last_notes") or "[]"),
             }
         )
     return rows

@@ -262,6 +262,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE changes ADD COLUMN comparison TEXT;
     """,
+    # 11: what a source's last successful run noted (a truncated feed, undated items)
+    """
+    ALTER TABLE source_state ADD COLUMN last_notes TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 

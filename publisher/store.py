@@ -164,8 +164,10 @@ class Store:
         resolved_url: str | None = None,
         new_items: int = 0,
         config_hash: str | None = None,
+        notes: tuple[str, ...] | None = None,
     ) -> None:
-        """Note the outcome of fetching a source (call inside a transaction)."""
+        """Note the outcome of fetching a source (call inside a transaction); ``notes`` are
+        what the run noted (None: keep the last, as when the server said not modified)."""
         now = to_iso(utcnow())
         self.db.execute(
             "INSERT INTO source_state (source_id, kind, url) VALUES (?, ?, ?)"
@@ -177,9 +179,19 @@ class Store:
                 "UPDATE source_state SET last_attempt = ?, last_success = ?, last_error = NULL,"
                 " consecutive_failures = 0, failing_since = NULL,"
                 " resolved_url = coalesce(?, resolved_url), config_hash = ?,"
+                " last_notes = coalesce(?, last_notes),"
                 " last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END"
                 " WHERE source_id = ?",
-                (now, now, resolved_url, config_hash, new_items, now, source_id),
+                (
+                    now,
+                    now,
+                    resolved_url,
+                    config_hash,
+                    None if notes is None else json.dumps(list(notes)),
+                    new_items,
+                    now,
+                    source_id,
+                ),
             )
         else:
             self.db.execute(

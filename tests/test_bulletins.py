@@ -99,7 +99,7 @@ def test_each_audience_sees_only_its_sections(february):
     output = february.run("bulletin", "build", "--month", "2024-02").output
     assert "  for Headteachers: 3 entries" in output  # statutory + online safety (2)
     assert "  for DSLs: 4 entries" in output  # + the MI sheet for DSLs
-    assert "  for Early years providers: 1 entries" in output
+    assert "  for Early years providers: 1 entry," in output
     eml = february.data_dir / "bulletins" / "2024-02" / "early-years.eml"
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     text = message.get_body(("plain",)).get_content()
@@ -241,3 +241,11 @@ def test_a_huge_month_is_capped_with_a_link_to_the_rest(february, tmp_path):
     assert len(extra["entries"]) == 41
     assert extra["entries"][-1]["title"] == "and 20 more in Extra on the web page"
     assert extra["entries"][-1]["url"] == "bulletins/2024-02/index.html"
+
+
+def test_a_future_month_is_refused_and_an_empty_one_says_so(february):
+    future = february.run("bulletin", "build", "--month", "2099-01", expect=2)
+    assert "2099-01 has not begun" in future.output
+    empty = february.run("bulletin", "build", "--month", "2019-06", expect=1)
+    assert "nothing stored for 2019-06: no bulletin built" in empty.output
+    assert "2019-06" not in february.run("bulletin", "list").output

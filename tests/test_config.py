@@ -90,6 +90,18 @@ def test_init_writes_the_example_config(project, tmp_path):
     project.run("--config", str(target / "feeds.yaml"), "sources")
 
 
+def test_the_starters_commented_delivery_section_works_when_uncommented(project, tmp_path):
+    lines = STARTER_CONFIG.read_text().splitlines()
+    start = lines.index("# delivery:")
+    end = next(n for n in range(start, len(lines)) if not lines[n].startswith("#"))
+    lines[start:end] = [line[2:] for line in lines[start:end]]
+    (tmp_path / "feeds.yaml").write_text("\n".join(lines))
+    result = project.run("--config", str(tmp_path / "feeds.yaml"), "sources")
+    assert "kcsie [govuk]" in result.output
+    audiences = "\n    for: Headteachers, Designated Safeguarding Leads (DSLs), Governors\n"
+    assert audiences in result.output
+
+
 def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
     monkeypatch.setenv("PUBLISHER_CONFIG", str(project.config_path))

@@ -356,7 +356,9 @@ def test_a_body_cut_short_is_never_trusted_and_nothing_is_lost_or_doubled(projec
         url = f"http://127.0.0.1:{tcp.server_address[1]}/news.rss"
         project.configure([feed("news", url)])
         first = project.run("fetch").output
-        assert "truncated feed: the document ends early; kept 1 whole entries" in first
+        assert "truncated feed: the document ends early; kept 1 whole entry" in first
+        health = project.run("sources").output
+        assert "noted on the last run: parsed despite errors: truncated feed" in health
         stored = json.loads(project.run("items", "--format", "json").output)
         assert [row["key"] for row in stored] == [
             "https://news.example/2024/sharing-nudes-guidance"
@@ -371,6 +373,7 @@ def test_a_body_cut_short_is_never_trusted_and_nothing_is_lost_or_doubled(projec
             "https://news.example/2024/sharing-nudes-guidance",
             "news-2024-sid",
         ]  # every entry, and no phantom keyed by the cut entry's link
+        assert "noted on the last run" not in project.run("sources").output
         project.run("fetch")  # now whole: validators kept, the server says 304
         assert b'If-None-Match: "v1"' in state["requests"][2]
     finally:

@@ -187,9 +187,11 @@ def test_publishing_twice_and_editing_an_approved_sheet_say_what_happened(mi, tm
     assert "It was approved: edited, it is a draft again and needs approving again." in edited
 
 
-def test_a_stored_bulletin_can_be_deleted(project):
+def test_a_stored_bulletin_can_be_deleted(project, tmp_path):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
-    project.run("bulletin", "build", "--month", "2024-02")
+    editorial = tmp_path / "editorial.yaml"
+    editorial.write_text("add:\n  - title: Training dates for DSLs\n    section: From the team\n")
+    project.run("bulletin", "build", "--month", "2024-02", "--editorial", str(editorial))
     assert (
         "Deleted the 2024-02 bulletin"
         in project.run("bulletin", "delete", "--month", "2024-02").output

@@ -17,7 +17,9 @@ from publisher.bulletins import (
     write_previews,
 )
 from publisher.cli.app import App, echo_json, format_option, pass_app
+from publisher.errors import PublisherError
 from publisher.render import Renderer
+from publisher.text import plural
 
 
 @click.group()
@@ -42,16 +44,21 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
     saved = saved_editorial(app.data_dir, month)
     editorial = editorial or (saved if saved.exists() else None)
     built = gather(config, app.store, month, read_editorial(editorial) if editorial else None)
+    if not built.entry_count:
+        raise PublisherError(
+            f"nothing stored for {month}: no bulletin built (run `publisher fetch`, or add "
+            "entries with --editorial)"
+        )
     with app.store.transaction():
         app.store.save_bulletin(month, built.to_json())
-    click.echo(f"{built.title}: {built.entry_count} entries")
+    click.echo(f"{built.title}: {plural(built.entry_count, 'entry', 'entries')}")
     for section in built.sections:
         click.echo(f"  {section.title}: {len(section.entries)}")
     folder = app.data_dir / "bulletins" / month
     previews = write_previews(Renderer(config), config, built, folder)
     for audience, path in previews.items():
-        entries = built.for_audience(audience).entry_count
-        click.echo(f"  for {config.audiences[audience]}: {entries} entries, {path}")
+        entries = plural(built.for_audience(audience).entry_count, "entry", "entries")
+        click.echo(f"  for {config.audiences[audience]}: {entries}, {path}")
 
 
 @bulletin.command(name="show")
@@ -83,7 +90,8 @@ def bulletin_list(app: App, output_format: str) -> None:
         echo_json([json.loads(b.to_json()) for b in rows])
         return
     for built in rows:
-        click.echo(f"{built.month}  {built.entry_count:>3} entries  {built.title}")
+        entries = plural(built.entry_count, "entry", "entries")
+        click.echo(f"{built.month}  {entries:>11}  {built.title}")
 
 
 @bulletin.command(name="delete")

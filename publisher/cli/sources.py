@@ -83,12 +83,17 @@ def sources(app: App, discover_url: str | None, output_format: str) -> None:
         return
     for row in rows:
         click.echo(f"{row['id']} [{row['kind']}] {row['url'] or ''}")
+        audiences = ", ".join(app.config.audiences[id] for id in row["audiences"])
+        statutory = "; statutory" if row["statutory"] else ""
+        click.echo(f"    for: {audiences or 'every audience'}{statutory}")
         if row["resolved_url"] and row["resolved_url"] != row["url"]:
             click.echo(f"    resolved to {row['resolved_url']}")
         click.echo(
             f"    last success: {row['last_success'] or 'never'}; "
             f"last new item: {row['last_new_item'] or 'never'}"
         )
+        for note in row["last_notes"]:
+            click.echo(f"    noted on the last run: {note}")
         if row["last_error"]:
             click.echo(
                 f"    FAILING: {row['consecutive_failures']} runs in a row since "

@@ -79,7 +79,7 @@ def as_text(comparison: Comparison, cross: CrossCheck | None = None) -> str:
             "Renumbered: " + "; ".join(map(run_label, renumbered_runs(comparison.renumbered)))
         )
     if cross:
-        lines += ["", "The change note checked against the documents:"]
+        lines += ["", "The change note checked against the documents:"][lines[-1] == "" :]
         for check in cross.checks:
             lines.append(f"  {check.status.upper():<15} {check.reference.text}")
         for change in cross.unmentioned:
