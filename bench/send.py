@@ -17,8 +17,9 @@ from pathlib import Path
 import yaml
 
 from publisher.config import load_config
+from publisher.letters import notice_letter
 from publisher.models import Notice
-from publisher.notices import approve, notice_letter, parse_datetime, publish
+from publisher.notices import approve, parse_datetime, publish
 from publisher.render import Renderer
 from publisher.sending import message_id_for, personalise, send_letters
 from publisher.sources import source_kinds

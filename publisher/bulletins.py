@@ -23,9 +23,7 @@ from publisher.editions import amended_wording
 from publisher.errors import InputError
 from publisher.models import Change, Notice, StoredItem
 from publisher.sanitise import clean_html, feed_summary_html, html_to_text
-from publisher.sending import Letter, message_id_for, personalise, recipient_tokens
 from publisher.store import Store
-from publisher.subscribers import Subscriber
 from publisher.text import shorten
 from publisher.urls import safe_url
 
@@ -381,46 +379,3 @@ def bulletin_context(config: Config, edition: Bulletin, audience_name: str) -> d
         "audience_name": audience_name,
         "site_url": config.settings.site_url,
     }
-
-
-def bulletin_letter(
-    renderer, config: Config, bulletin: Bulletin, audiences: tuple[str, ...]
-) -> Letter:
-    """The edition for ``audiences`` as an email, rendered once for all its recipients."""
-    edition = bulletin.for_audience(*audiences)
-    names = ", ".join(config.audiences.get(audience, audience) for audience in audiences)
-    context = {**bulletin_context(config, edition, names), "recipient": recipient_tokens()}
-    return Letter(
-        key=f"bulletin/{bulletin.month}",
-        subject=f"{edition.title} ({names})",
-        text=renderer.render("email/bulletin.txt", **context),
-        html=renderer.render_mjml("email/bulletin.mjml", **context),
-    )
-
-
-def bulletin_letters(
-    renderer, config: Config, bulletin: Bulletin, subscribers: list[Subscriber]
-) -> list[tuple[Letter, list[Subscriber]]]:
-    """One letter per combination of audiences among the subscribers, with its recipients."""
-    groups: dict[tuple[str, ...], list[Subscriber]] = {}
-    for subscriber in subscribers:
-        groups.setdefault(tuple(sorted(subscriber.audiences)), []).append(subscriber)
-    return [
-        (bulletin_letter(renderer, config, bulletin, audiences), members)
-        for audiences, members in groups.items()
-        if bulletin.for_audience(*audiences).sections
-    ]
-
-
-def write_previews(renderer, config: Config, bulletin: Bulletin, folder: Path) -> dict[str, Path]:
-    """An .eml per audience in ``folder``, to read before sending."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for audience, name in config.audiences.items():
-        letter = bulletin_letter(renderer, config, bulletin, (audience,))
-        reader = Subscriber(email=f"{audience}@preview.invalid", name=name)
-        message = personalise(letter, reader, config, message_id_for(letter.key, audience, config))
-        path = folder / f"{audience}.eml"
-        path.write_bytes(bytes(message))
-        written[audience] = path
-    return written

@@ -18,17 +18,17 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from publisher.alerts import send_pending_alerts
-from publisher.bulletins import bulletin_letters, comparison_page, gather, write_previews
+from publisher.bulletins import comparison_page, gather
 from publisher.config import load_config
 from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
+from publisher.letters import bulletin_letters, letters_for_notice, write_previews
 from publisher.models import Notice
 from publisher.notices import (
     approve,
     draft_from_change,
     from_markdown,
-    letters_for_notice,
     parse_datetime,
     publish,
 )

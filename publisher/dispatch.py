@@ -9,13 +9,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from publisher.bulletins import bulletin_letters, stored_bulletin
+from publisher.bulletins import stored_bulletin
 from publisher.config import Config
 from publisher.dates import from_iso, to_iso, utcnow
 from publisher.deliver import open_deliverer
 from publisher.errors import InputError
+from publisher.letters import bulletin_letters, letters_for_notice
 from publisher.messages import new_message_id, sender_mailbox
-from publisher.notices import find, letters_for_notice
+from publisher.notices import find
 from publisher.render import Renderer
 from publisher.sending import Letter, SendReport, personalise, send_letters
 from publisher.store import Store

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from publisher import __version__
+from publisher.models import Validators
 from publisher.robots import RobotsCache
 from publisher.urls import refused_destination
 
@@ -56,15 +57,6 @@ class HttpPolicy:
     max_retry_after: float = 120.0
     max_redirects: int = 10
     respect_robots: bool = True
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What the last successful fetch of a URL told us, for conditional GET."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
 
 
 @dataclass(frozen=True)

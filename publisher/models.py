@@ -6,6 +6,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from publisher.refs import Reference
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,25 @@ class StoredItem(Item):
     id: int = 0
     source_id: str = ""
     first_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RobotsFile:
+    """A host's robots.txt as last fetched."""
+
+    host: str  # scheme://netloc
+    text: str | None  # None: unreadable, so nothing is allowed
+    fetched_at: datetime
+    problem: str | None = None  # why it could not be read
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last successful fetch of a URL told us, for conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +167,7 @@ class Change:
     kind: str
     statutory: bool
     note: str = ""
-    refs: tuple = ()  # publisher.refs.Reference
+    refs: tuple[Reference, ...] = ()
     details: str = ""
     changed_at: datetime | None = None
     id: int | None = None

@@ -18,8 +18,6 @@ from publisher.deadlines import add_working_days
 from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
 from publisher.models import Change, Notice
-from publisher.render import Renderer
-from publisher.sending import Letter, recipient_tokens
 from publisher.store import Store
 
 STATUSES = ("draft", "approved", "published")
@@ -118,17 +116,6 @@ def notice_context(config: Config, notice: Notice) -> dict:
             config.audiences.get(audience, audience) for audience in notice.audiences
         ],
     }
-
-
-def notice_letter(renderer: Renderer, config: Config, notice: Notice) -> Letter:
-    """The sheet as an email, rendered once for every recipient (see ``sending``)."""
-    context = {**notice_context(config, notice), "recipient": recipient_tokens()}
-    return Letter(
-        key=f"mi/{notice.number}",
-        subject=notice.subject,
-        text=renderer.render("email/mi_sheet.txt", **context),
-        html=renderer.render_mjml("email/mi_sheet.mjml", **context),
-    )
 
 
 def find(store: Store, reference: str) -> Notice:
@@ -275,21 +262,6 @@ def draft_for_changes(config: Config, store: Store, changes: list[Change]) -> li
             and change.kind == "major"
             and not store.notices_for_change(change.id)
         ]
-
-
-def letters_for_notice(
-    renderer: Renderer,
-    config: Config,
-    store: Store,
-    notice: Notice,
-    audiences: tuple[str, ...] = (),
-) -> list[tuple[Letter, list]]:
-    """A published sheet as one letter, to its audiences' subscribers (only ``audiences``
-    among them, when given)."""
-    if notice.status != "published":
-        raise NoticeError(f"{notice.label} is not published yet")
-    wanted = set(notice.audiences) & (set(audiences) or set(notice.audiences))
-    return [(notice_letter(renderer, config, notice), store.subscribers(wanted))]
 
 
 def draft_from_change(config: Config, change: Change) -> Notice:

@@ -10,31 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from publisher.dates import utcnow
+from publisher.models import RobotsFile
 
 MAX_AGE = timedelta(hours=24)
 ROBOT_NAME = "la-safeguarding-publisher"
 
 
-@dataclass(frozen=True)
-class RobotsFile:
-    host: str  # scheme://netloc
-    text: str | None  # None: unreadable, so nothing is allowed
-    fetched_at: datetime
-    problem: str | None = None  # why it could not be read
-
-    def parser(self) -> RobotFileParser:
-        parser = RobotFileParser()
-        if self.text is None:
-            parser.disallow_all = True
-        else:
-            parser.parse(self.text.splitlines())
-        return parser
+def parser_for(robots: RobotsFile) -> RobotFileParser:
+    parser = RobotFileParser()
+    if robots.text is None:
+        parser.disallow_all = True
+    else:
+        parser.parse(robots.text.splitlines())
+    return parser
 
 
 class RobotsCache:
@@ -62,7 +55,7 @@ class RobotsCache:
         with host_lock:  # one fetch per host, however many sources wait for it
             if host not in self._parsers:
                 robots = self._robots_file(host, fetch)
-                self._parsers[host] = robots.parser()
+                self._parsers[host] = parser_for(robots)
                 self._problems[host] = robots.problem
         return self._parsers[host].can_fetch(ROBOT_NAME, url)
 

@@ -14,11 +14,17 @@ from pathlib import Path
 
 from publisher.dates import UK, from_iso, to_iso, utcnow
 from publisher.errors import PublisherError
-from publisher.http import Validators
 from publisher.migrations import migrate
-from publisher.models import Change, Item, Notice, Snapshot, StoredItem
+from publisher.models import (
+    Change,
+    Item,
+    Notice,
+    RobotsFile,
+    Snapshot,
+    StoredItem,
+    Validators,
+)
 from publisher.refs import Reference
-from publisher.robots import RobotsFile
 from publisher.subscribers import Subscriber
 
 DATABASE_NAME = "publisher.db"

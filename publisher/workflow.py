@@ -12,6 +12,7 @@ from pathlib import Path
 from publisher import audit, bulletins, notices
 from publisher.config import Config
 from publisher.dates import to_iso, utcnow
+from publisher.letters import bulletin_letters, letters_for_notice
 from publisher.models import Change, Notice
 from publisher.render import Renderer
 from publisher.sending import SendReport, send_letters
@@ -118,7 +119,7 @@ def send(config: Config, store: Store, actor: User, notice: Notice, data_dir: Pa
     """Send a published sheet to its audiences through the send log (exactly once)."""
     if not actor.can("approver"):
         raise notices.NoticeError("only approvers can send MI sheets")
-    letters = notices.letters_for_notice(Renderer(config), config, store, notice)
+    letters = letters_for_notice(Renderer(config), config, store, notice)
     report = send_letters(config, store, letters, data_dir)
     with store.transaction():
         audit.record(
@@ -179,7 +180,7 @@ def send_bulletin(
     if not actor.can("approver"):
         raise notices.NoticeError("only approvers can send bulletins")
     built = bulletins.stored_bulletin(store, month)
-    letters = bulletins.bulletin_letters(Renderer(config), config, built, store.subscribers())
+    letters = bulletin_letters(Renderer(config), config, built, store.subscribers())
     report = send_letters(config, store, letters, data_dir)
     with store.transaction():
         audit.record(

@@ -14,10 +14,10 @@ from publisher.bulletins import (
     read_editorial,
     saved_editorial,
     stored_bulletin,
-    write_previews,
 )
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.errors import PublisherError
+from publisher.letters import write_previews
 from publisher.render import Renderer
 from publisher.text import plural
 

@@ -139,15 +139,19 @@ def changes(
     for change in found:
         if change.kind == "minor" and not include_minor:
             continue
-        label = f"{'statutory ' if change.statutory else ''}{change.kind}"
-        click.echo(
-            f"#{change.id} {change.detected_at:%Y-%m-%d} [{change.source_id}] {label}: "
-            f"{change.title}\n    {change.url}"
-        )
-        for entry in change.entries:
-            click.echo(f"    - {entry}")
-        if not change.refs and (change.note or change.details):
-            click.echo(f"    {change.note or change.details}")
+        echo_change(change)
+
+
+def echo_change(change) -> None:
+    label = f"{'statutory ' if change.statutory else ''}{change.kind}"
+    click.echo(
+        f"#{change.id} {change.detected_at:%Y-%m-%d} [{change.source_id}] {label}: "
+        f"{change.title}\n    {change.url}"
+    )
+    for entry in change.entries:
+        click.echo(f"    - {entry}")
+    if not change.refs and (change.note or change.details):
+        click.echo(f"    {change.note or change.details}")
 
 
 def show_change(app: App, change_id: int, output_format: str) -> None:
@@ -157,12 +161,7 @@ def show_change(app: App, change_id: int, output_format: str) -> None:
     if output_format == "json":
         echo_json(change_json(change))
         return
-    label = f"{'statutory ' if change.statutory else ''}{change.kind}"
-    click.echo(f"#{change.id} [{change.source_id}] {label}: {change.title}\n{change.url}")
-    for entry in change.entries:
-        click.echo(f"  - {entry}")
-    if not change.refs and (change.note or change.details):
-        click.echo(change.note or change.details)
+    echo_change(change)
     if change.comparison:
         from publisher.comparison.report import stored_as_text
 
