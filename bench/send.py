@@ -101,7 +101,11 @@ def main() -> None:
             len(
                 bytes(
                     personalise(
-                        letter, person, config, message_id_for(letter.key, person.email, config)
+                        letter,
+                        person,
+                        config,
+                        message_id_for(letter.key, person.email, config),
+                        store.data_dir,
                     )
                 )
             )

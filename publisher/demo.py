@@ -126,7 +126,9 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     ]
     report = send_letters(config, store, letters, directory)
     echo(f"Sent MI {notices[0].number} and the bulletin: {len(report.sent)} emails to the outbox")
-    previews = write_previews(renderer, config, bulletin, directory / "outbox" / "bulletin")
+    previews = write_previews(
+        renderer, config, bulletin, directory / "outbox" / "bulletin", directory / DATA_FOLDER
+    )
     team = [add_user(store, email, role)[::-1] for email, role in DEMO_TEAM]
     store.close()
     outbox = directory / "outbox"

@@ -56,9 +56,8 @@ def send_test(
     log (so the real send later still goes to everyone). Returns the deliverer's receipt."""
     test = replace(letter, subject=f"[TEST] {letter.subject}")
     recipient = Subscriber(address, "Test recipient")
-    message = personalise(
-        test, recipient, config, new_message_id(sender_mailbox(config.organisation))
-    )
+    message_id = new_message_id(sender_mailbox(config.organisation))
+    message = personalise(test, recipient, config, message_id, data_dir)
     deliverer = open_deliverer(via or config.delivery.get("via", "outbox"), config, data_dir)
     try:
         return deliverer.send(message, address)

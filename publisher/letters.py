@@ -23,6 +23,7 @@ def notice_letter(renderer: Renderer, config: Config, notice: Notice) -> Letter:
         subject=notice.subject,
         text=renderer.render("email/mi_sheet.txt", **context),
         html=renderer.render_mjml("email/mi_sheet.mjml", **context),
+        action=notice.number if notice.type == "Action" and notice.deadline else None,
     )
 
 
@@ -70,14 +71,17 @@ def bulletin_letters(
     ]
 
 
-def write_previews(renderer, config: Config, bulletin: Bulletin, folder: Path) -> dict[str, Path]:
+def write_previews(
+    renderer, config: Config, bulletin: Bulletin, folder: Path, data_dir: Path
+) -> dict[str, Path]:
     """An .eml per audience in ``folder``, to read before sending."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for audience, name in config.audiences.items():
         letter = bulletin_letter(renderer, config, bulletin, (audience,))
         reader = Subscriber(email=f"{audience}@preview.invalid", name=name)
-        message = personalise(letter, reader, config, message_id_for(letter.key, audience, config))
+        message_id = message_id_for(letter.key, audience, config)
+        message = personalise(letter, reader, config, message_id, data_dir)
         path = folder / f"{audience}.eml"
         path.write_bytes(bytes(message))
         written[audience] = path

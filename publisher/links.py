@@ -44,6 +44,16 @@ def secret_key(data_dir: Path) -> str:
     return key
 
 
+# Where the web app answers each kind of link, below settings.site_url.
+READER_PATHS = {"manage": "manage/", "unsubscribe": "unsubscribe/", "action": "actions/"}
+
+
+def reader_link(data_dir: Path, site_url: str, purpose: str, value) -> str:
+    """A signed link for an email's reader: manage preferences, unsubscribe, confirm an
+    action (``publisher serve`` answers them at ``site_url``)."""
+    return f"{site_url}{READER_PATHS[purpose]}{make_token(data_dir, purpose, value)}"
+
+
 def make_token(data_dir: Path, purpose: str, value) -> str:
     return _serializer(data_dir, purpose).dumps(value)
 

@@ -33,12 +33,18 @@ from publisher.deliver import (
     TemporaryFailure,
     open_deliverer,
 )
+from publisher.links import reader_link
 from publisher.messages import Mailbox, build_message, header_text, sender_mailbox
 from publisher.store import Store
 from publisher.subscribers import Subscriber
 
 MERGE_FIELDS = ("name", "at_school", "email")
-TOKENS = {field: f"\ue000{field}\ue001" for field in MERGE_FIELDS}
+LINK_FIELDS = ("manage_url", "unsubscribe_url", "action_url")
+# Placeholders no real text contains; links look like addresses, because MJML rewrites
+# unusual characters inside attributes such as href.
+TOKENS = {field: f"\ue000{field}\ue001" for field in MERGE_FIELDS} | {
+    field: f"https://merge.invalid/{field}" for field in LINK_FIELDS
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Letter:
     text: str
     html: str
     for_list: bool = True  # List-Id and List-Unsubscribe (not for the team's own alerts)
+    action: str | None = None  # an ACTION sheet's number: each reader gets a confirm link
 
 
 @dataclass
@@ -74,12 +81,24 @@ def recipient_tokens() -> dict[str, str]:
     return dict(TOKENS)
 
 
-def personalise(letter: Letter, subscriber: Subscriber, config: Config, message_id: str) -> Message:
+def personalise(
+    letter: Letter, subscriber: Subscriber, config: Config, message_id: str, data_dir: Path
+) -> Message:
+    """The letter for one reader: merge fields filled in, and their signed links (made
+    with the secret in ``data_dir``) to manage, unsubscribe, and confirm an action."""
     name, school = header_text(subscriber.name), header_text(subscriber.school)
+    site_url, email = config.settings.site_url, subscriber.email
     values = {  # one line each: a name cannot start a paragraph of its own in the body
         "name": name or "colleague",
         "at_school": f" ({school})" if school else "",
-        "email": subscriber.email,
+        "email": email,
+        "manage_url": reader_link(data_dir, site_url, "manage", email),
+        "unsubscribe_url": reader_link(data_dir, site_url, "unsubscribe", email),
+        "action_url": (
+            reader_link(data_dir, site_url, "action", [letter.action, email])
+            if letter.action
+            else ""
+        ),
     }
     text, body = letter.text, letter.html
     for merge_field, token in TOKENS.items():
@@ -93,13 +112,14 @@ def personalise(letter: Letter, subscriber: Subscriber, config: Config, message_
         text=text,
         html=body,
         reply_to=Mailbox(header_text(reply_to)) if reply_to else None,
-        headers=list_headers(config, subscriber.email) if letter.for_list else None,
+        headers=list_headers(config, email, values["unsubscribe_url"]) if letter.for_list else None,
         message_id=message_id,
     )
 
 
-def list_headers(config: Config, email: str) -> dict[str, str]:
-    """List-Id and one-click List-Unsubscribe (RFC 2369, RFC 8058)."""
+def list_headers(config: Config, email: str, one_click_url: str) -> dict[str, str]:
+    """List-Id and one-click List-Unsubscribe (RFC 2369, RFC 8058): to the configured
+    ``unsubscribe_url``, else the reader's signed link to the web app."""
     delivery = config.delivery
     list_id = delivery.get("list_id") or f"safeguarding.{_domain(config)}"
     headers = {"List-Id": f"{header_text(config.organisation.name)} <{list_id}>"}
@@ -107,9 +127,9 @@ def list_headers(config: Config, email: str) -> dict[str, str]:
     if delivery.get("unsubscribe_mailto") or config.organisation.email:
         address = delivery.get("unsubscribe_mailto") or config.organisation.email
         targets.append(f"<mailto:{address}?subject=unsubscribe%20{email}>")
-    if delivery.get("unsubscribe_url"):
-        targets.append(f"<{delivery['unsubscribe_url'].replace('{email}', email)}>")
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    configured = delivery.get("unsubscribe_url")
+    targets.append(f"<{configured.replace('{email}', email) if configured else one_click_url}>")
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if targets:
         headers["List-Unsubscribe"] = ", ".join(targets)
     return headers
@@ -134,7 +154,8 @@ def send_letters(
 
     ``retry_failed``: send again what failed permanently on an earlier run (alerts)."""
     via = via or config.delivery.get("via", "outbox")
-    run = _SendRun(config, store, open_deliverer(via, config, data_dir), SendReport(via=via))
+    deliverer = open_deliverer(via, config, data_dir)
+    run = _SendRun(config, store, deliverer, SendReport(via=via))
     unsubscribed = store.unsubscribed()
     try:
         for letter, recipients in letters:
@@ -189,7 +210,9 @@ class _SendRun:
     def send(self, letter: Letter, recipient: Subscriber, row: dict) -> None:
         """Build and deliver one claimed message, retrying temporary failures."""
         try:
-            message = personalise(letter, recipient, self.config, row["message_id"])
+            message = personalise(
+                letter, recipient, self.config, row["message_id"], self.store.data_dir
+            )
         except Exception as error:  # noqa: BLE001 - one unbuildable message never stops the rest
             self.finish(row, "failed", error=f"could not build the message: {error}")
             return

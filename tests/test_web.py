@@ -498,3 +498,44 @@ def test_the_bulletin_is_composed_previewed_saved_and_sent_from_the_browser(web,
     assert "Sent 2, failed 0" in approver.get(sent.headers["Location"]).get_data(as_text=True)
     again = post(approver, "/team/bulletins/2024-01/send")
     assert "Sent 0, failed 0" in approver.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_every_email_carries_the_readers_own_links_and_they_work(web, project, tmp_path):
+    """Manage, unsubscribe (the List-Unsubscribe header too) and, on an ACTION sheet,
+    confirm: followed from the emails as sent, in the app as served."""
+    app = web(site_url="http://localhost/")
+    (tmp_path / "s.csv").write_text(
+        "email,name,school,audiences\ndsl@oak.example,Jo,Oak Primary,dsls\n"
+        "dsl@ash.example,Kim,Ash Academy,dsls\n"
+    )
+    project.run("subscribers", "import", str(tmp_path / "s.csv"))
+    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "5")
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    project.run("send", "--mi", "1/24")
+    messages = {}
+    for path in (project.data_dir / "outbox").glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        messages[message["To"].addresses[0].addr_spec] = message
+    jo, kim = messages["dsl@oak.example"], messages["dsl@ash.example"]
+    text = jo.get_body(("plain",)).get_content()
+    links = dict(re.findall(r"^(Change what you receive|Unsubscribe): (\S+)$", text, re.M))
+    confirm = re.search(r"confirm it \(one click, by 10 January 2024\):\n(\S+)", text).group(1)
+    assert kim.get_body(("plain",)).get_content().count(links["Unsubscribe"]) == 0  # her own
+
+    html = jo.get_body(("html",)).get_content()
+    assert f'href="{confirm}"' in html and f'href="{links["Change what you receive"]}"' in html
+    client = app.test_client()
+    local = lambda url: url.removeprefix("http://localhost")  # noqa: E731
+    manage = client.get(local(links["Change what you receive"]))
+    assert "dsl@oak.example" in manage.get_data(as_text=True)
+    token = csrf_token(client, local(confirm))
+    client.post(local(confirm), data={"csrf_token": token})
+    status = json.loads(project.run("mi", "status", "1/24", "--format", "json").output)
+    assert {row["school"]: row["status"] for row in status}["Oak Primary"] == "confirmed"
+
+    one_click = re.search(r"<(http://localhost/unsubscribe/[^>]+)>", kim["List-Unsubscribe"])
+    assert kim["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert client.post(local(one_click.group(1))).status_code == 200  # no session, no CSRF
+    remaining = project.run("subscribers", "list").output
+    assert "dsl@oak.example" in remaining and "dsl@ash.example" not in remaining

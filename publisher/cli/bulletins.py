@@ -55,7 +55,7 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
     for section in built.sections:
         click.echo(f"  {section.title}: {len(section.entries)}")
     folder = app.data_dir / "bulletins" / month
-    previews = write_previews(Renderer(config), config, built, folder)
+    previews = write_previews(Renderer(config), config, built, folder, app.data_dir)
     for audience, path in previews.items():
         entries = plural(built.for_audience(audience).entry_count, "entry", "entries")
         click.echo(f"  for {config.audiences[audience]}: {entries}, {path}")
