@@ -80,6 +80,9 @@ class Settings:
     four_eyes: bool = True
     # check warns when another check has held the lock for longer than this (seconds).
     lock_warn_after: float = 3600.0
+    # `send --reminders`: schools that have not confirmed an ACTION sheet are reminded
+    # this many working days before its deadline (and once the day after it).
+    reminder_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,9 @@ class _Validator:
             ),
             four_eyes=bool(settings.get("four_eyes", True)),
             lock_warn_after=number("lock_warn_after", Settings.lock_warn_after, "seconds", 1),
+            reminder_days=int(
+                number("reminder_days", Settings.reminder_days, "a number of working days", 1)
+            ),
         )
 
     def number(

@@ -53,6 +53,7 @@ class SettingsSchema(_Strict):
     flag_quiet_days: int | None = Field(None, ge=1)
     four_eyes: bool | None = None
     lock_warn_after: Number | None = Field(None, gt=0)
+    reminder_days: int | None = Field(None, ge=1, le=30)
 
 
 class SmtpSchema(_Strict):

@@ -19,11 +19,13 @@ def is_working_day(day: date) -> bool:
 
 
 def add_working_days(start: date, days: int) -> date:
-    """The date ``days`` working days after ``start`` (``start`` itself does not count)."""
+    """The date ``days`` working days after ``start`` (before it, when ``days`` is
+    negative); ``start`` itself does not count."""
     day = start
-    remaining = days
+    step = timedelta(days=1 if days >= 0 else -1)
+    remaining = abs(days)
     while remaining > 0:
-        day += timedelta(days=1)
+        day += step
         if is_working_day(day):
             remaining -= 1
     return day

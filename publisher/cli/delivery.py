@@ -8,9 +8,12 @@ from pathlib import Path
 import click
 
 from publisher import dispatch
+from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.cli.changes import send_alerts
 from publisher.notices import parse_datetime as parse_when
+from publisher.reminders import reminder_letters
+from publisher.render import Renderer
 from publisher.sending import send_letters
 from publisher.subscribers import (
     canonical_emails,
@@ -121,6 +124,11 @@ def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
 @click.option("--bulletin", "month", help="Send this month's bulletin (e.g. 2024-02).")
 @click.option("--alerts", is_flag=True, help="Send pending change alerts to the team.")
 @click.option("--due", "due_only", is_flag=True, help="Carry out sends scheduled with --at.")
+@click.option(
+    "--reminders",
+    is_flag=True,
+    help="Remind schools that have not confirmed an ACTION sheet (cron, daily).",
+)
 @click.option("--audience", "audiences", multiple=True, help="Only these audiences (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
 @click.option("--limit", type=int, help="Send at most this many messages in this run.")
@@ -137,6 +145,7 @@ def send(
     month,
     alerts,
     due_only,
+    reminders,
     audiences,
     dry_run,
     limit,
@@ -153,8 +162,10 @@ def send(
     through one deliverer (say, a trial to the outbox) can be sent again through another.
     Exits 1 if any message could not be sent, or if nobody would receive it.
     """
-    if sum(map(bool, (mi_reference, month, alerts, due_only))) != 1:
-        raise click.UsageError("give one of --mi NUMBER, --bulletin MONTH, --alerts or --due")
+    if sum(map(bool, (mi_reference, month, alerts, due_only, reminders))) != 1:
+        raise click.UsageError(
+            "give one of --mi NUMBER, --bulletin MONTH, --alerts, --due or --reminders"
+        )
     config = app.config
     if alerts:
         outcomes = [] if dry_run else send_alerts(app)
@@ -170,8 +181,14 @@ def send(
         if any(report.failed for _, report in done):
             raise SystemExit(1)
         return
-    kind, reference = ("mi", mi_reference) if mi_reference else ("bulletin", month)
-    letters = dispatch.letters(config, app.store, kind, reference, audiences)
+    if reminders:
+        if at_text or test_address:
+            raise click.UsageError("--reminders works out who to remind now: no --at or --test")
+        letters = reminder_letters(Renderer(config), config, app.store, action_today())
+        allow_empty = True  # most days nobody needs reminding
+    else:
+        kind, reference = ("mi", mi_reference) if mi_reference else ("bulletin", month)
+        letters = dispatch.letters(config, app.store, kind, reference, audiences)
     recipients = sum(len(people) for _, people in letters)
     if test_address:
         for letter, _ in letters[:1]:
