@@ -136,17 +136,7 @@ def gather(config: Config, store: Store, month: str, editorial: dict | None = No
     if start > datetime.now(UK):
         raise BulletinError(f"{month} has not begun: a bulletin gathers a month that has")
     sources = {source.id: source for source in config.sources}
-    sections: list[Section] = []
-
-    by_document: dict[tuple[str, str], list[Change]] = {}
-    for change in store.changes(statutory=True):
-        if change.kind in CHANGE_LABELS and start <= _when(change) < end:
-            by_document.setdefault((change.source_id, change.key), []).append(change)
-    statutory = [_document_entry(changes, sources) for changes in by_document.values()]
-    sections.append(Section(STATUTORY_SECTION, tuple(statutory)))
-
-    notices = store.notices(status="published", published_from=start, published_before=end)
-    sections.append(Section(MI_SECTION, tuple(_notice_entry(n) for n in notices)))
+    sections = list(statutory_and_mi_sections(config, store, start, end))
 
     items = [item for item in reversed(store.items(since=start)) if _item_when(item) < end]
     placed = {item.id: _section_for(item, config.bulletin_sections) for item in items}
@@ -163,6 +153,24 @@ def gather(config: Config, store: Store, month: str, editorial: dict | None = No
     )
     bulletin = apply_editorial(bulletin, editorial or {})
     return _within_limits(_without_duplicates(bulletin))
+
+
+def statutory_and_mi_sections(
+    config: Config, store: Store, start: datetime, end: datetime
+) -> tuple[Section, Section]:
+    """What statutory guidance changed, and which MI sheets were published, in [start, end):
+    the first two sections of a bulletin, and all of a weekly digest."""
+    sources = {source.id: source for source in config.sources}
+    by_document: dict[tuple[str, str], list[Change]] = {}
+    for change in store.changes(statutory=True):
+        if change.kind in CHANGE_LABELS and start <= _when(change) < end:
+            by_document.setdefault((change.source_id, change.key), []).append(change)
+    statutory = [_document_entry(changes, sources) for changes in by_document.values()]
+    notices = store.notices(status="published", published_from=start, published_before=end)
+    return (
+        Section(STATUTORY_SECTION, tuple(statutory)),
+        Section(MI_SECTION, tuple(_notice_entry(notice) for notice in notices)),
+    )
 
 
 def _within_limits(bulletin: Bulletin) -> Bulletin:

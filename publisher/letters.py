@@ -39,18 +39,21 @@ def letters_for_notice(
     if notice.status != "published":
         raise NoticeError(f"{notice.label} is not published yet")
     wanted = set(notice.audiences) & (set(audiences) or set(notice.audiences))
-    return [(notice_letter(renderer, config, notice), store.subscribers(wanted))]
+    # Weekly readers get the sheet in their digest; monthly ones in the bulletin.
+    readers = store.subscribers(wanted, frequency="immediately")
+    return [(notice_letter(renderer, config, notice), readers)]
 
 
 def bulletin_letter(
-    renderer, config: Config, bulletin: Bulletin, audiences: tuple[str, ...]
+    renderer, config: Config, bulletin: Bulletin, audiences: tuple[str, ...], key: str = ""
 ) -> Letter:
-    """The edition for ``audiences`` as an email, rendered once for all its recipients."""
+    """The edition for ``audiences`` as an email, rendered once for all its recipients
+    (``key`` in the send log: the bulletin's month unless given)."""
     edition = bulletin.for_audience(*audiences)
     names = ", ".join(config.audiences.get(audience, audience) for audience in audiences)
     context = {**bulletin_context(config, edition, names), "recipient": recipient_tokens()}
     return Letter(
-        key=f"bulletin/{bulletin.month}",
+        key=key or f"bulletin/{bulletin.month}",
         subject=f"{edition.title} ({names})",
         text=renderer.render("email/bulletin.txt", **context),
         html=renderer.render_mjml("email/bulletin.mjml", **context),
@@ -58,14 +61,14 @@ def bulletin_letter(
 
 
 def bulletin_letters(
-    renderer, config: Config, bulletin: Bulletin, subscribers: list[Subscriber]
+    renderer, config: Config, bulletin: Bulletin, subscribers: list[Subscriber], key: str = ""
 ) -> list[tuple[Letter, list[Subscriber]]]:
     """One letter per combination of audiences among the subscribers, with its recipients."""
     groups: dict[tuple[str, ...], list[Subscriber]] = {}
     for subscriber in subscribers:
         groups.setdefault(tuple(sorted(subscriber.audiences)), []).append(subscriber)
     return [
-        (bulletin_letter(renderer, config, bulletin, audiences), members)
+        (bulletin_letter(renderer, config, bulletin, audiences, key), members)
         for audiences, members in groups.items()
         if bulletin.for_audience(*audiences).sections
     ]

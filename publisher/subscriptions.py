@@ -18,8 +18,11 @@ from publisher.store import Store
 from publisher.subscribers import Subscriber, canonical_email
 
 FREQUENCY_LABELS = {
-    "immediately": "Immediately: each MI sheet and statutory alert as it is published",
-    "weekly": "Weekly digest",
+    "immediately": "Immediately: each MI sheet as it is published, and the monthly bulletin",
+    "weekly": (
+        "Weekly digest: the week's MI sheets and statutory guidance changes, and the "
+        "monthly bulletin"
+    ),
     "monthly": "Monthly bulletin only",
 }
 CONFIRMATIONS_PER_DAY = 3

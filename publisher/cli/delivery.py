@@ -11,6 +11,7 @@ from publisher import dispatch
 from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.cli.changes import send_alerts
+from publisher.digests import digest_letters
 from publisher.notices import parse_datetime as parse_when
 from publisher.reminders import reminder_letters
 from publisher.render import Renderer
@@ -125,6 +126,11 @@ def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
 @click.option("--alerts", is_flag=True, help="Send pending change alerts to the team.")
 @click.option("--due", "due_only", is_flag=True, help="Carry out sends scheduled with --at.")
 @click.option(
+    "--digests",
+    is_flag=True,
+    help="Send last week's digest to weekly-digest subscribers (cron, Mondays).",
+)
+@click.option(
     "--reminders",
     is_flag=True,
     help="Remind schools that have not confirmed an ACTION sheet (cron, daily).",
@@ -145,6 +151,7 @@ def send(
     month,
     alerts,
     due_only,
+    digests,
     reminders,
     audiences,
     dry_run,
@@ -162,9 +169,9 @@ def send(
     through one deliverer (say, a trial to the outbox) can be sent again through another.
     Exits 1 if any message could not be sent, or if nobody would receive it.
     """
-    if sum(map(bool, (mi_reference, month, alerts, due_only, reminders))) != 1:
+    if sum(map(bool, (mi_reference, month, alerts, due_only, digests, reminders))) != 1:
         raise click.UsageError(
-            "give one of --mi NUMBER, --bulletin MONTH, --alerts, --due or --reminders"
+            "give one of --mi NUMBER, --bulletin MONTH, --alerts, --due, --digests or --reminders"
         )
     config = app.config
     if alerts:
@@ -181,11 +188,14 @@ def send(
         if any(report.failed for _, report in done):
             raise SystemExit(1)
         return
-    if reminders:
+    if reminders or digests:
         if at_text or test_address:
-            raise click.UsageError("--reminders works out who to remind now: no --at or --test")
-        letters = reminder_letters(Renderer(config), config, app.store, action_today())
-        allow_empty = True  # most days nobody needs reminding
+            raise click.UsageError(
+                "--reminders and --digests work out what is due now: no --at or --test"
+            )
+        due = reminder_letters if reminders else digest_letters
+        letters = due(Renderer(config), config, app.store, action_today())
+        allow_empty = True  # most runs find nothing due
     else:
         kind, reference = ("mi", mi_reference) if mi_reference else ("bulletin", month)
         letters = dispatch.letters(config, app.store, kind, reference, audiences)
