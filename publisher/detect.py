@@ -17,6 +17,7 @@ from datetime import datetime
 from publisher.config import SourceConfig
 from publisher.models import Attachment, Change, Item, Snapshot
 from publisher.refs import parse_note
+from publisher.text import plural
 
 STATUTORY_DOCUMENT_TYPES = {"statutory_guidance"}
 MAX_DIFF_LINES = 60
@@ -176,7 +177,7 @@ def summarise_diff(diff: str) -> str:
     lines = diff.splitlines()
     added = sum(line.startswith("+") for line in lines)
     removed = sum(line.startswith("-") for line in lines)
-    return f"Page text changed: {added} line(s) added, {removed} removed."
+    return f"Page text changed: {plural(added, 'line')} added, {removed} removed."
 
 
 def _minor_details(previous: Snapshot, current: Snapshot) -> str:

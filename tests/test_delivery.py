@@ -81,7 +81,7 @@ def test_import_reports_bad_rows_by_line_and_keeps_good_ones(project, tmp_path):
     assert f"{csv_file} line 3: 'not-an-email' is not an email address" in result.stderr
     assert f"{csv_file} line 5: unknown audience parents" in result.stderr
     assert f"{csv_file} line 6: lee@ash.example has no audiences" in result.stderr
-    assert result.stdout == "Imported 2 new and 0 updated subscriber(s); 0 unchanged; skipped 3.\n"
+    assert result.stdout == "Imported 2 new subscribers, 0 updated, 0 unchanged; skipped 3.\n"
     listed = json.loads(project.run("subscribers", "list", "--format", "json").output)
     assert [(s["email"], s["audiences"]) for s in listed] == [
         ("jo@oak.example", ["dsls", "headteachers"]),

@@ -1,7 +1,10 @@
 import multiprocessing
+import os
 import shutil
 import sqlite3
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -147,3 +150,49 @@ def test_a_damaged_database_is_one_line(tmp_path):
     (tmp_path / DATABASE_NAME).write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="is damaged .*restore it from a backup"):
         Store(tmp_path)
+
+
+def test_read_only_side_files_are_named_as_what_to_fix():
+    """After `chmod 444 publisher.db`, SQLite leaves -wal/-shm read-only; with the database
+    writable again, writes still fail. Run as an ordinary user (root ignores permissions):
+    as `nobody` through setpriv when the tests run as root."""
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to drop privileges")
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    folder = Path(tempfile.mkdtemp(prefix="publisher-readonly-"))
+    try:
+        (folder / "feeds.yaml").write_text(
+            "organisation: {name: Test, contact: Team}\naudiences: {dsls: DSLs}\n"
+            'sources:\n  - {id: news, kind: feed, url: "http://127.0.0.1:9/"}\n'
+        )
+        (folder / "s.csv").write_text("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+        if as_user:
+            subprocess.run(["chown", "-R", "65534:65534", str(folder)], check=True)
+            folder.chmod(0o755)
+
+        def publisher(*args):
+            return subprocess.run(
+                [*as_user, sys.executable, "-m", "publisher", *args],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        assert publisher("subscribers", "import", "s.csv").returncode == 0
+        database = folder / "publisher-data" / "publisher.db"
+        database.chmod(0o444)
+        publisher("subscribers", "import", "s.csv")  # reads; SQLite makes -shm read-only
+        shm = database.with_name("publisher.db-shm")
+        assert shm.exists() and not shm.stat().st_mode & 0o200
+        database.chmod(0o644)
+        (folder / "s.csv").write_text("email,name,school,audiences\nkim@ash.example,Kim,Ash,dsls\n")
+        result = publisher("subscribers", "import", "s.csv")
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"Error: the database cannot be written: make these writable by this user: {shm}"
+        ]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -214,7 +214,7 @@ def test_duplicates_blank_rows_and_stray_cells(people, project):
     )
     assert "line 3: 5 cells but the header names 4" in result.stderr
     assert "line 5" not in result.stderr and "line 6" not in result.stderr
-    assert result.stdout.startswith("Imported 2 new and 0 updated subscriber(s);")
+    assert result.stdout.startswith("Imported 2 new subscribers, 0 updated,")
     assert listed(project)["jo@oak.example"]["audiences"] == ["dsls", "governors"]
 
 
@@ -226,10 +226,10 @@ def test_nothing_imported_exits_1(people, project):
 def test_reimport_adds_audiences_unless_replace(people, project):
     people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
     again = people("email,name,school,audiences\njo@oak.example,Jo,Oak,governors\n")
-    assert "0 new and 1 updated" in again.stdout
+    assert "0 new subscribers, 1 updated" in again.stdout
     assert listed(project)["jo@oak.example"]["audiences"] == ["dsls", "governors"]
     same = people("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
-    assert "0 new and 0 updated subscriber(s); 1 unchanged" in same.stdout
+    assert "0 new subscribers, 0 updated, 1 unchanged" in same.stdout
     people("email,name,school,audiences\njo@oak.example,Jo,Oak,governors\n", "--replace")
     assert listed(project)["jo@oak.example"]["audiences"] == ["governors"]
 
@@ -242,7 +242,7 @@ def test_dry_run_shows_and_changes_nothing(people, project):
     )
     assert "new: kim@ash.example [dsls]" in result.stdout
     assert "updated: jo@oak.example [dsls, governors]" in result.stdout
-    assert "Would import 1 new and 1 updated" in result.stdout
+    assert "Would import 1 new subscriber, 1 updated" in result.stdout
     assert list(listed(project)) == ["jo@oak.example"]
 
 

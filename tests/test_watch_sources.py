@@ -45,7 +45,7 @@ def test_page_change_is_detected_with_a_readable_diff(server, project):
     assert "MAJOR CHANGE: Online safety guidance for schools | Example regulator" in result.stdout
     [change] = changes(project)
     assert change["statutory"] is False
-    assert change["note"] == "Page text changed: 2 line(s) added, 2 removed."
+    assert change["note"] == "Page text changed: 2 lines added, 2 removed."
     assert change["details"] == "\n".join(
         [
             "@@ -1,6 +1,6 @@",

@@ -63,7 +63,7 @@ def subscribers_import(app: App, csv_file: Path, replace: bool, dry_run: bool) -
                 click.echo(f"{label}: {subscriber.email} [{', '.join(subscriber.audiences)}]")
     verb = "Would import" if dry_run else "Imported"
     click.echo(
-        f"{verb} {len(plan.new)} new and {len(plan.updated)} updated subscriber(s); "
+        f"{verb} {plural(len(plan.new), 'new subscriber')}, {len(plan.updated)} updated, "
         f"{len(plan.unchanged)} unchanged; skipped {len(plan.unsubscribed) + len(bad)}."
     )
     if not good:
@@ -117,7 +117,7 @@ def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
     with app.store.transaction():
         for email in addresses:
             app.store.unsubscribe(email)
-    click.echo(f"{len(addresses)} address(es) on the unsubscribe list.")
+    click.echo(f"{plural(len(addresses), 'address', 'addresses')} on the unsubscribe list.")
 
 
 @click.command()
