@@ -486,3 +486,32 @@ def test_the_comparison_reaches_the_alert_the_mi_draft_the_bulletin_and_the_site
     page = (tmp_path / "site" / "changes" / f"{major['id']}.html").read_text()
     assert '<ins><span class="visually-hidden">added: </span>Lead </ins>' in page
     assert page.count(">Confirmed<") == 4
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        '<a href="javascript:alert(1)">link</a>',
+    ],
+)
+def test_hostile_text_in_a_document_stays_text_in_every_output(tmp_path, hostile):
+    old = '<div class="govspeak"><h2>Part 1</h2><p>1. Schools must act.</p></div>'
+    new = f'<div class="govspeak"><h2>Part 1</h2><p>1. Schools must act. {hostile}</p></div>'
+    (tmp_path / "old.html").write_text(old)
+    (tmp_path / "new.html").write_text(new)
+    for output_format in ("html", "markdown"):  # text and JSON show the document's text
+        result = run(tmp_path / "old.html", tmp_path / "new.html", "--format", output_format)
+        assert result.exit_code == 0, result.output
+        assert "<script" not in result.output and "<img" not in result.output
+        assert 'href="javascript' not in result.output
+
+
+def test_terminal_escapes_in_a_document_never_reach_the_terminal(tmp_path):
+    (tmp_path / "old.html").write_text("<p>1. Schools must act.</p>")
+    (tmp_path / "new.html").write_text("<p>1. Schools must act \x1b[2J\x1b]0;owned\x07now.</p>")
+    output = run(tmp_path / "old.html", tmp_path / "new.html").output
+    assert "\x1b" not in output and "\x07" not in output
+    assert "[-act.-] {+act now.+}" in output

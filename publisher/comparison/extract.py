@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser
 
 from publisher.errors import InputError
+from publisher.text import clean_text
 
 PARAGRAPH_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,2})?)\.?\s+(?=\S)")
 BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u25e6\u2013\u2014\-*]\s+")
@@ -66,9 +67,9 @@ class Document:
 
 
 def normalise(text: str) -> str:
-    """Ligatures, quotes, non-breaking and repeated spaces made plain."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return " ".join(text.split())
+    """Ligatures, quotes, non-breaking and repeated spaces made plain; control characters
+    and terminal escapes gone (a document is untrusted text like any other)."""
+    return clean_text(unicodedata.normalize("NFKC", text).translate(_QUOTES))
 
 
 def read_document(content: bytes, name: str) -> Document:

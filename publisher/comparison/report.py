@@ -115,12 +115,12 @@ def as_markdown(comparison: Comparison) -> str:
     if added:
         lines += ["", "## New paragraphs", ""]
         for change in added:
-            lines.append(f"- **{place(change.new)}**: {change.new.text}")
+            lines.append(f"- **{place(change.new)}**: {_md(change.new.text)}")
     removed = [change for change in comparison.changes if change.kind == "removed"]
     if removed:
         lines += ["", "## Removed paragraphs", ""]
         for change in removed:
-            lines.append(f"- **{place(change.old)}**: ~~{change.old.text}~~")
+            lines.append(f"- **{place(change.old)}**: ~~{_md(change.old.text)}~~")
     if comparison.renumbered:
         lines += ["", "## Renumbering", "", "| Old | New |", "| ---: | ---: |"]
         for old_first, old_last, new_first, new_last in renumbered_runs(comparison.renumbered):
@@ -143,11 +143,12 @@ def _inline_diff(change: Change, markdown: bool = False) -> str:
         marks = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
     parts = []
     for operation, text in change.diff:
+        text = _md(text.strip()) if markdown else text.strip()
         if operation == "equal":
-            parts.append(text.strip())
+            parts.append(text)
         else:
             opening, closing = marks[operation]
-            parts.append(f"{opening}{text.strip()}{closing}")
+            parts.append(f"{opening}{text}{closing}")
     return " ".join(part for part in parts if part)
 
 
@@ -172,7 +173,12 @@ def _size(meta: dict) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return _md(text).replace("|", "\\|")
+
+
+def _md(text: str) -> str:
+    """Document text as markdown text: no tag a markdown renderer would run."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def as_html(comparison: Comparison, cross: CrossCheck | None, renderer) -> str:
