@@ -1,3 +1,4 @@
+import json
 import sys
 from pathlib import Path
 
@@ -91,6 +92,19 @@ class Project:
         if expect is not None:
             assert result.exit_code == expect, result.output + repr(result.exception)
         return result
+
+    def import_subscribers(self, *rows: str, columns: str = "email,name,school,audiences"):
+        """Import CSV rows like 'jo@oak.example,Jo,Oak Primary,dsls'."""
+        path = self.path / "subscribers.csv"
+        path.write_text("\n".join([columns, *rows]) + "\n")
+        return self.run("subscribers", "import", str(path))
+
+    def publish_sheet(self, title: str, at: str, *options: str) -> str:
+        """Draft (for DSLs), approve and publish MI sheet 1; returns its number."""
+        self.run("mi", "new", "--title", title, "--audience", "dsls", *options)
+        self.run("mi", "approve", "1")
+        self.run("mi", "publish", "1", "--at", at)
+        return json.loads(self.run("mi", "show", "1", "--format", "json").output)["number"]
 
 
 @pytest.fixture

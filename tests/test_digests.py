@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from publisher.dates import UK
 from publisher.digests import digest_week
 
+FREQUENCY_COLUMNS = "email,name,school,audiences,frequency"
+
 
 def test_the_digest_covers_the_last_whole_week():
     for today in (date(2024, 2, 12), date(2024, 2, 14), date(2024, 2, 18)):  # Mon, Wed, Sun
@@ -16,21 +18,17 @@ def test_the_digest_covers_the_last_whole_week():
         assert start.tzinfo == UK and start.weekday() == 0
 
 
-def test_a_digest_to_weekly_readers_once_and_sheets_to_immediate_readers_only(project, tmp_path):
+def test_a_digest_to_weekly_readers_once_and_sheets_to_immediate_readers_only(project):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
-    (tmp_path / "s.csv").write_text(
-        "email,name,school,audiences,frequency\n"
-        "now@oak.example,Jo,Oak,dsls,immediately\n"
-        "week@ash.example,Kim,Ash,dsls,weekly\n"
-        "month@elm.example,Sam,Elm,dsls,monthly\n"
+    project.import_subscribers(
+        "now@oak.example,Jo,Oak,dsls,immediately",
+        "week@ash.example,Kim,Ash,dsls,weekly",
+        "month@elm.example,Sam,Elm,dsls,monthly",
+        columns=FREQUENCY_COLUMNS,
     )
-    project.run("subscribers", "import", str(tmp_path / "s.csv"))
     start, _ = digest_week(date.today())
     published = start + timedelta(days=1, hours=10)
-    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "5")
-    project.run("mi", "approve", "1")
-    project.run("mi", "publish", "1", "--at", f"{published:%Y-%m-%d %H:%M}")
-    number = f"1/{published:%y}"
+    number = project.publish_sheet("Filtering audit", f"{published:%Y-%m-%d %H:%M}", "--due", "5")
     sent = project.run("send", "--mi", number).output
     assert sent.startswith("Sent 1, failed 0")  # the immediate reader only
 
@@ -46,11 +44,8 @@ def test_a_digest_to_weekly_readers_once_and_sheets_to_immediate_readers_only(pr
     assert project.run("send", "--digests").output.startswith("Sent 0, failed 0, already sent 1")
 
 
-def test_a_week_with_nothing_sends_no_digest(project, tmp_path):
+def test_a_week_with_nothing_sends_no_digest(project):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
-    (tmp_path / "s.csv").write_text(
-        "email,name,school,audiences,frequency\nweek@ash.example,Kim,Ash,dsls,weekly\n"
-    )
-    project.run("subscribers", "import", str(tmp_path / "s.csv"))
+    project.import_subscribers("week@ash.example,Kim,Ash,dsls,weekly", columns=FREQUENCY_COLUMNS)
     assert project.run("send", "--digests").output.startswith("Sent 0, failed 0, already sent 0")
     assert not list((project.data_dir / "outbox").glob("*.eml"))

@@ -52,22 +52,19 @@ def test_sheets_that_ask_for_nothing_get_no_reminders(fields):
     assert reminder_stage(sheet(**fields), DEADLINE, days_before=2) is None
 
 
-def test_reminders_go_once_to_schools_that_have_not_confirmed(project, tmp_path):
+def test_reminders_go_once_to_schools_that_have_not_confirmed(project):
     project.configure(
         [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}],
         settings={"reminder_days": 30, "site_url": "http://localhost/"},
     )
-    (tmp_path / "s.csv").write_text(
-        "email,name,school,audiences\n"
-        "dsl@oak.example,Jo,Oak Primary,dsls\nhead@oak.example,Sam,Oak Primary,dsls\n"
-        "dsl@ash.example,Kim,Ash Academy,dsls\n"
+    project.import_subscribers(
+        "dsl@oak.example,Jo,Oak Primary,dsls",
+        "head@oak.example,Sam,Oak Primary,dsls",
+        "dsl@ash.example,Kim,Ash Academy,dsls",
     )
-    project.run("subscribers", "import", str(tmp_path / "s.csv"))
     published = datetime.now() - timedelta(days=1)
-    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "20")
-    project.run("mi", "approve", "1")
-    project.run("mi", "publish", "1", "--at", f"{published:%Y-%m-%d %H:%M}")
-    project.run("send", "--mi", str(_number(project)))
+    number = project.publish_sheet("Filtering audit", f"{published:%Y-%m-%d %H:%M}", "--due", "20")
+    project.run("send", "--mi", number)
     outbox = project.data_dir / "outbox"
     sent_before = set(outbox.glob("*.eml"))
 
@@ -93,12 +90,6 @@ def test_reminders_go_once_to_schools_that_have_not_confirmed(project, tmp_path)
 def test_no_reminder_due_is_a_quiet_success(project):
     project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
     assert project.run("send", "--reminders").output.startswith("Sent 0, failed 0")
-
-
-def _number(project) -> str:
-    import json
-
-    return json.loads(project.run("mi", "show", "1", "--format", "json").output)["number"]
 
 
 def test_working_days_count_backwards_too():

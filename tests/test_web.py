@@ -396,18 +396,14 @@ def test_publisher_serve_runs_the_app(project):
         process.wait(timeout=10)
 
 
-def test_schools_confirm_an_action_sheet_and_the_team_sees_who_has_not(web, project, tmp_path):
+def test_schools_confirm_an_action_sheet_and_the_team_sees_who_has_not(web, project):
     app = web()
-    (tmp_path / "s.csv").write_text(
-        "email,name,school,audiences\n"
-        "dsl@oak.example,Jo,Oak Primary,dsls\n"
-        "head@oak.example,Sam,Oak Primary,dsls\n"
-        "dsl@ash.example,Kim,Ash Academy,dsls\n"
+    project.import_subscribers(
+        "dsl@oak.example,Jo,Oak Primary,dsls",
+        "head@oak.example,Sam,Oak Primary,dsls",
+        "dsl@ash.example,Kim,Ash Academy,dsls",
     )
-    project.run("subscribers", "import", str(tmp_path / "s.csv"))
-    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "5")
-    project.run("mi", "approve", "1")
-    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    project.publish_sheet("Filtering audit", "2024-01-03 10:00", "--due", "5")
     project.run("send", "--mi", "1/24")
 
     client = app.test_client()
@@ -500,18 +496,14 @@ def test_the_bulletin_is_composed_previewed_saved_and_sent_from_the_browser(web,
     assert "Sent 0, failed 0" in approver.get(again.headers["Location"]).get_data(as_text=True)
 
 
-def test_every_email_carries_the_readers_own_links_and_they_work(web, project, tmp_path):
+def test_every_email_carries_the_readers_own_links_and_they_work(web, project):
     """Manage, unsubscribe (the List-Unsubscribe header too) and, on an ACTION sheet,
     confirm: followed from the emails as sent, in the app as served."""
     app = web(site_url="http://localhost/")
-    (tmp_path / "s.csv").write_text(
-        "email,name,school,audiences\ndsl@oak.example,Jo,Oak Primary,dsls\n"
-        "dsl@ash.example,Kim,Ash Academy,dsls\n"
+    project.import_subscribers(
+        "dsl@oak.example,Jo,Oak Primary,dsls", "dsl@ash.example,Kim,Ash Academy,dsls"
     )
-    project.run("subscribers", "import", str(tmp_path / "s.csv"))
-    project.run("mi", "new", "--title", "Filtering audit", "--audience", "dsls", "--due", "5")
-    project.run("mi", "approve", "1")
-    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    project.publish_sheet("Filtering audit", "2024-01-03 10:00", "--due", "5")
     project.run("send", "--mi", "1/24")
     messages = {}
     for path in (project.data_dir / "outbox").glob("*.eml"):
