@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from publisher.errors import PublisherError
 from publisher.plugins import add_unique, load_plugins
 
 if TYPE_CHECKING:
@@ -26,11 +27,17 @@ class SiteBuild:
 
     def write(self, relative_path: str, content: str | bytes) -> Path:
         path = self.directory / relative_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        except OSError as error:
+            raise PublisherError(
+                f"cannot write {path}: {error.strerror}: make {self.directory} writable by "
+                "this user, or build elsewhere with --output"
+            ) from None
         return path
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from publisher.dates import UK, from_iso, to_iso, utcnow
 from publisher.errors import PublisherError
-from publisher.migrations import migrate
+from publisher.migrations import MIGRATIONS, migrate
 from publisher.models import (
     Change,
     Item,
@@ -58,14 +58,40 @@ class Store:
         self.created = not self.path.exists()  # a new database: a new baseline
         # Side files left without their database would be read into a new one: set aside.
         self.set_aside = [_set_aside(side) for side in self._side_files() if self.created]
+        # A database this user may not write is opened read-only, so reading commands
+        # (items, changes, build) work; writing ones fail with one line saying what to fix.
+        self.read_only = not self.created and not (
+            os.access(self.path, os.W_OK) and os.access(self.data_dir, os.W_OK)
+        )
         with self._plain_errors():
             # isolation_level=None: we issue BEGIN/COMMIT ourselves in transaction().
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(
+                self._address(), isolation_level=None, timeout=30, uri=self.read_only
+            )
             self.db.row_factory = sqlite3.Row
-            _use_wal(self.db)
-            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
-            self.schema_version = migrate(self.db)
+            if self.read_only:
+                self.schema_version = self._readable_version()
+            else:
+                _use_wal(self.db)
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self.schema_version = migrate(self.db)
+
+    def _address(self) -> str | Path:
+        if not self.read_only:
+            return self.path
+        # Without a writable folder SQLite cannot make the WAL index: read the file as is.
+        immutable = "" if os.access(self.data_dir, os.W_OK) else "&immutable=1"
+        return f"{self.path.resolve().as_uri()}?mode=ro{immutable}"
+
+    def _readable_version(self) -> int:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version < len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} needs upgrading and cannot be written: make it and its folder "
+                "writable by this user, run any command once, then make it read-only again"
+            )
+        return version
 
     def close(self) -> None:
         self.db.close()

@@ -152,47 +152,85 @@ def test_a_damaged_database_is_one_line(tmp_path):
         Store(tmp_path)
 
 
-def test_read_only_side_files_are_named_as_what_to_fix():
-    """After `chmod 444 publisher.db`, SQLite leaves -wal/-shm read-only; with the database
-    writable again, writes still fail. Run as an ordinary user (root ignores permissions):
-    as `nobody` through setpriv when the tests run as root."""
+@pytest.fixture
+def ordinary_user():
+    """A project folder and a way to run publisher in it as an ordinary user (root ignores
+    file modes): as `nobody` through setpriv when the tests run as root."""
     as_user: list[str] = []
     if os.geteuid() == 0:
         if not shutil.which("setpriv"):
             pytest.skip("running as root without setpriv to drop privileges")
         as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     folder = Path(tempfile.mkdtemp(prefix="publisher-readonly-"))
-    try:
-        (folder / "feeds.yaml").write_text(
-            "organisation: {name: Test, contact: Team}\naudiences: {dsls: DSLs}\n"
-            'sources:\n  - {id: news, kind: feed, url: "http://127.0.0.1:9/"}\n'
+    (folder / "feeds.yaml").write_text(
+        "organisation: {name: Test, contact: Team}\naudiences: {dsls: DSLs}\n"
+        'sources:\n  - {id: news, kind: feed, url: "http://127.0.0.1:9/"}\n'
+    )
+    (folder / "s.csv").write_text("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
+    (folder / "more.csv").write_text("email,name,school,audiences\nkim@ash.example,Kim,Ash,dsls\n")
+    if as_user:
+        subprocess.run(["chown", "-R", "65534:65534", str(folder)], check=True)
+        folder.chmod(0o755)
+
+    def publisher(*args):
+        return subprocess.run(
+            [*as_user, sys.executable, "-m", "publisher", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-        (folder / "s.csv").write_text("email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\n")
-        if as_user:
-            subprocess.run(["chown", "-R", "65534:65534", str(folder)], check=True)
-            folder.chmod(0o755)
 
-        def publisher(*args):
-            return subprocess.run(
-                [*as_user, sys.executable, "-m", "publisher", *args],
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+    assert publisher("subscribers", "import", "s.csv").returncode == 0
+    yield folder, publisher
+    shutil.rmtree(folder, ignore_errors=True)
 
-        assert publisher("subscribers", "import", "s.csv").returncode == 0
-        database = folder / "publisher-data" / "publisher.db"
-        database.chmod(0o444)
-        publisher("subscribers", "import", "s.csv")  # reads; SQLite makes -shm read-only
-        shm = database.with_name("publisher.db-shm")
-        assert shm.exists() and not shm.stat().st_mode & 0o200
-        database.chmod(0o644)
-        (folder / "s.csv").write_text("email,name,school,audiences\nkim@ash.example,Kim,Ash,dsls\n")
-        result = publisher("subscribers", "import", "s.csv")
-        assert result.returncode == 1
-        assert result.stderr.strip().splitlines() == [
-            f"Error: the database cannot be written: make these writable by this user: {shm}"
-        ]
+
+def test_read_only_side_files_are_named_as_what_to_fix(ordinary_user):
+    """After `chmod 444 publisher.db`, SQLite leaves -shm read-only; with the database
+    writable again, writes still fail: the one line names the file to fix."""
+    folder, publisher = ordinary_user
+    database = folder / "publisher-data" / "publisher.db"
+    database.chmod(0o444)
+    publisher("subscribers", "list")  # reads; SQLite makes -shm read-only
+    shm = database.with_name("publisher.db-shm")
+    assert shm.exists() and not shm.stat().st_mode & 0o200
+    database.chmod(0o644)
+    result = publisher("subscribers", "import", "more.csv")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: the database cannot be written: make these writable by this user: {shm}"
+    ]
+
+
+@pytest.mark.parametrize("folder_too", [False, True])
+def test_a_read_only_database_is_read_and_writes_say_what_to_fix(ordinary_user, folder_too):
+    folder, publisher = ordinary_user
+    data = folder / "publisher-data"
+    (data / "publisher.db").chmod(0o444)
+    if folder_too:
+        data.chmod(0o555)
+    try:
+        assert "jo@oak.example" in publisher("subscribers", "list").stdout
+        assert publisher("items").returncode == 0
+        built = publisher("build", "--output", "site")
+        assert built.returncode == 0, built.stderr
+        assert (folder / "site" / "index.html").exists()
+        refused = publisher("subscribers", "import", "more.csv")
+        assert refused.returncode == 1
+        assert "Error: the database cannot be written: make these writable" in refused.stderr
+        assert "Traceback" not in refused.stderr
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        data.chmod(0o755)
+
+
+def test_a_read_only_output_folder_is_one_line(ordinary_user):
+    folder, publisher = ordinary_user
+    (folder / "out").mkdir()
+    (folder / "out").chmod(0o555)
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "65534:65534", str(folder / "out")], check=True)
+    result = publisher("build", "--output", "out")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Permission denied: make out writable by this user, or build elsewhere" in result.stderr

@@ -11,6 +11,7 @@ import click
 from publisher.cli.app import App, pass_app
 from publisher.outputs import build_site
 from publisher.serve import serve_directory
+from publisher.text import plural
 
 
 @click.command()
@@ -25,7 +26,7 @@ def build(app: App, output: Path | None) -> None:
     directory = output or app.site_dir
     written = build_site(app.config, app.store, directory)
     for name, paths in written.items():
-        click.echo(f"{name}: {len(paths)} files")
+        click.echo(f"{name}: {plural(len(paths), 'file')}")
     click.echo(f"Open {directory / 'index.html'}")
 
 
