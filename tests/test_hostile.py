@@ -333,3 +333,64 @@ def test_malformed_govuk_json_never_stops_the_run_or_loses_other_sources(server,
     assert sources["news"]["last_error"] is None
     if sources["wttsc"]["last_error"]:
         assert sources["wttsc"]["consecutive_failures"] == 2
+
+
+# Property tests: whatever the free text, each cleaner keeps its promise -------------------
+
+PIECES = [
+    "\x1b[2J",
+    "\x1b]0;x\x07",
+    "\r\n",
+    "\x00",
+    "\x0b",
+    "\u2028",
+    "<script>",
+    "&lt;img onerror=x&gt;",
+    "javascript:",
+    "<a href='javascript:x'>",
+    "<b>",
+    "](javascript:x)",
+    "[a](",
+    "![x](http://e/x.png)",
+]
+TEXT = st.lists(st.text(st.characters(codec="utf-8")) | st.sampled_from(PIECES)).map("".join)
+
+
+@given(TEXT)
+def test_clean_text_leaves_no_control_or_escape(text):
+    from publisher.text import clean_text
+
+    cleaned = clean_text(text)
+    assert "\x1b" not in cleaned and "\n" not in cleaned
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in cleaned)
+    assert clean_text(cleaned) == cleaned  # cleaning twice changes nothing
+
+
+@given(TEXT)
+def test_header_text_is_one_line_without_controls(text):
+    from publisher.messages import header_text
+
+    header = header_text(text)
+    assert "\r" not in header and "\n" not in header
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in header)
+
+
+@given(TEXT)
+def test_html_to_text_never_leaves_markup(text):
+    from publisher.sanitise import html_to_text
+
+    plain = html_to_text(text)
+    assert not re.search(r"<\s*(script|img|iframe|svg|a)\b", plain, re.I)
+
+
+@given(TEXT)
+def test_markdown_from_staff_never_runs(text):
+    from publisher.render import markdown_to_html
+
+    tree = LexborHTMLParser(str(markdown_to_html(text)))
+    assert not tree.css("script, iframe, object, embed, style, img")
+    for node in tree.css("*"):
+        attributes = node.attributes
+        assert not any(name.lower().startswith("on") for name in attributes)
+        for name in ("href", "src"):
+            assert not (attributes.get(name) or "").strip().lower().startswith("javascript")
