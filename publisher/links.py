@@ -4,6 +4,7 @@ an action. A link carries its purpose and value, signed with the data directory'
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -71,4 +72,11 @@ def read_token(data_dir: Path, purpose: str, token: str):
 def _serializer(data_dir: Path, purpose: str) -> URLSafeTimedSerializer:
     if purpose not in LIFETIMES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    return URLSafeTimedSerializer(secret_key(data_dir), salt=f"publisher.{purpose}")
+    return _cached_serializer(str(data_dir), purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_serializer(data_dir: str, purpose: str) -> URLSafeTimedSerializer:
+    # One per folder and purpose: a send signs three links per email, and reading the
+    # secret file for each made rendering a quarter slower.
+    return URLSafeTimedSerializer(secret_key(Path(data_dir)), salt=f"publisher.{purpose}")
