@@ -9,6 +9,7 @@ run in which every server answers 304 Not Modified. Everything stays on 127.0.0.
 from __future__ import annotations
 
 import multiprocessing
+import resource
 import tempfile
 import threading
 import time
@@ -99,7 +100,8 @@ def lower_bound(per_host: int, host_delay: float, requests: int) -> float:
     return finish
 
 
-def run(per_host: int, host_delay: float, ports: list[int]) -> None:
+def run(per_host: int, host_delay: float, ports: list[int], per_host_sources: int = 0) -> None:
+    sources_per_host = per_host_sources or SOURCES_PER_HOST
     workers = HOSTS * per_host
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "feeds.yaml"
@@ -110,7 +112,7 @@ def run(per_host: int, host_delay: float, ports: list[int]) -> None:
                 "url": f"http://127.0.0.1:{port}/h{h}s{s}.xml",
             }
             for h, port in enumerate(ports)
-            for s in range(SOURCES_PER_HOST)
+            for s in range(sources_per_host)
         ]
         config_path.write_text(
             yaml.safe_dump(
@@ -132,8 +134,8 @@ def run(per_host: int, host_delay: float, ports: list[int]) -> None:
         store = Store(Path(folder) / "data")
         # A cold run also reads each host's robots.txt first (then kept for a day).
         bounds = {
-            "cold": lower_bound(per_host, host_delay, SOURCES_PER_HOST + 1),
-            "warm": lower_bound(per_host, host_delay, SOURCES_PER_HOST),
+            "cold": lower_bound(per_host, host_delay, sources_per_host + 1),
+            "warm": lower_bound(per_host, host_delay, sources_per_host),
         }
         print(
             f"\n{len(sources)} sources on {HOSTS} hosts, {LATENCY * 1000:.0f} ms per answer, "
@@ -150,8 +152,11 @@ def run(per_host: int, host_delay: float, ports: list[int]) -> None:
             items = store.db.execute("SELECT count(*) FROM items").fetchone()[0]
             print(
                 f"  {label}: {elapsed:.3f} s  (lower bound {bound:.3f} s, ratio "
-                f"{elapsed / bound:.2f}); CPU {cpu:.2f} s; {statuses}; items stored: {items}"
+                f"{elapsed / bound:.2f}); CPU {cpu:.2f} s ({cpu / len(sources) * 1000:.1f} ms a"
+                f" feed); {statuses}; items stored: {items}"
             )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  peak memory of this process so far: {peak:.0f} MB (aim for 1,000 feeds: 150 MB)")
         store.close()
 
 
@@ -161,6 +166,7 @@ def main() -> None:
     run(per_host=1, host_delay=1.0, ports=ports)  # the defaults
     run(per_host=1, host_delay=0.1, ports=ports)
     run(per_host=2, host_delay=0.0, ports=ports)
+    run(per_host=2, host_delay=0.0, ports=ports, per_host_sources=100)  # 1,000 feeds
     control.send("stop")
     process.join(timeout=5)
 
