@@ -110,17 +110,27 @@ def publish(store: Store, actor: User, notice: Notice) -> Notice:
 def recipients_by_audience(config: Config, store: Store, notice: Notice) -> dict[str, int]:
     """How many subscribers each of the sheet's audiences would reach (a dry run)."""
     return {
-        config.audiences.get(audience, audience): len(store.subscribers([audience]))
+        config.audiences.get(audience, audience): len(
+            store.subscribers([audience], frequency="immediately")
+        )
         for audience in notice.audiences
     }
 
 
-def send(config: Config, store: Store, actor: User, notice: Notice, data_dir: Path) -> SendReport:
-    """Send a published sheet to its audiences through the send log (exactly once)."""
+def send(
+    config: Config,
+    store: Store,
+    actor: User,
+    notice: Notice,
+    data_dir: Path,
+    retry_failed: bool = False,
+) -> SendReport:
+    """Send a published sheet to its audiences through the send log (exactly once);
+    ``retry_failed`` tries again the recipients an earlier send failed for good."""
     if not actor.can("approver"):
         raise notices.NoticeError("only approvers can send MI sheets")
     letters = letters_for_notice(Renderer(config), config, store, notice)
-    report = send_letters(config, store, letters, data_dir)
+    report = send_letters(config, store, letters, data_dir, retry_failed=retry_failed)
     with store.transaction():
         audit.record(
             store,

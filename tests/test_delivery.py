@@ -165,6 +165,10 @@ def test_permanent_failures_are_recorded_and_the_run_goes_on(published):
         assert project.run("send", "--mi", "1/24").stdout.startswith(
             "Sent 0, failed 0, already sent 2"
         )  # a permanent failure is not retried forever
+        server.handler.refuse.clear()  # the school fixed its mailbox
+        retried = project.run("send", "--mi", "1/24", "--retry-failed")
+        assert retried.stdout.startswith("Sent 1, failed 0, already sent 2")
+        assert sorted(server.handler.recipients) == [f"dsl{n}@school{n}.example" for n in range(3)]
 
 
 def test_a_lasting_temporary_failure_is_tried_again_next_run(published):

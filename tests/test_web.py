@@ -29,8 +29,8 @@ PASSWORD = "correct horse battery staple"
 def web(project):
     """The app on a project with an editor, two approvers and an admin."""
 
-    def make(**settings):
-        project.configure(NEWS, settings=settings)
+    def make(delivery=None, **settings):
+        project.configure(NEWS, settings=settings, **({"delivery": delivery} if delivery else {}))
         store = Store(project.data_dir)
         for address, role in (
             ("ed@council.example", "editor"),
@@ -531,3 +531,28 @@ def test_every_email_carries_the_readers_own_links_and_they_work(web, project):
     assert client.post(local(one_click.group(1))).status_code == 200  # no session, no CSRF
     remaining = project.run("subscribers", "list").output
     assert "dsl@oak.example" in remaining and "dsl@ash.example" not in remaining
+
+
+def test_an_approver_retries_the_failed_recipients_from_the_send_log(web, project):
+    from smtp_server import RecordingHandler, SmtpServer
+
+    handler = RecordingHandler(refuse={"dsl@ash.example": "550 5.1.1 No such user"})
+    with SmtpServer(handler) as server:
+        smtp = {"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 5}
+        app = web(delivery={"via": "smtp", "rate": 0, "retry_backoff": 0, "smtp": smtp})
+        project.import_subscribers(
+            "dsl@oak.example,Jo,Oak Primary,dsls", "dsl@ash.example,Kim,Ash Academy,dsls"
+        )
+        project.publish_sheet("Filtering audit", "2024-01-03 10:00", "--due", "5")
+        approver = app.test_client()
+        sign_in(approver, "ap@council.example")
+        post(approver, "/team/mi/1/send", page="/team/mi/1")
+        page = approver.get("/team/mi/1").get_data(as_text=True)
+        assert "550 5.1.1 No such user" in page and "Retry the 1 failed" in page
+        handler.refuse.clear()
+        retried = post(approver, "/team/mi/1/retry", page="/team/mi/1")
+        assert "Sent 1, failed 0" in approver.get(retried.headers["Location"]).get_data(
+            as_text=True
+        )
+        assert sorted(handler.recipients) == ["dsl@ash.example", "dsl@oak.example"]
+        assert "Retry the" not in approver.get("/team/mi/1").get_data(as_text=True)

@@ -144,6 +144,9 @@ def subscribers_unsubscribe(app: App, emails: tuple[str, ...]) -> None:
 )
 @click.option("--at", "at_text", help="Send later, UK time, e.g. '2024-03-01 07:00' (see --due).")
 @click.option("--allow-empty", is_flag=True, help="Exit 0 even when nobody would receive it.")
+@click.option(
+    "--retry-failed", is_flag=True, help="Try again the recipients an earlier run failed for good."
+)
 @pass_app
 def send(
     app: App,
@@ -160,6 +163,7 @@ def send(
     test_address,
     at_text,
     allow_empty,
+    retry_failed,
 ) -> None:
     """Send an MI sheet, a bulletin or pending alerts through the send log.
 
@@ -231,7 +235,9 @@ def send(
                 click.echo(f"{subscriber.email}: {letter.subject} [{status}]")
         click.echo(f"Dry run: {plural(recipients, 'recipient')} through {via}; nothing sent.")
         return
-    report = send_letters(config, app.store, letters, app.data_dir, via=via, limit=limit)
+    report = send_letters(
+        config, app.store, letters, app.data_dir, via=via, limit=limit, retry_failed=retry_failed
+    )
     click.echo(_summary(report))
     if report.via == "outbox" and report.sent:
         click.echo(

@@ -125,8 +125,10 @@ def mi_action(notice_id: int, action: str):
             published = workflow.publish(store(), g.user, notice)
             rebuild()
             message = f"Published {published.label}"
-        elif action == "send":
-            report = workflow.send(config(), store(), g.user, notice, data_dir())
+        elif action in ("send", "retry"):
+            report = workflow.send(
+                config(), store(), g.user, notice, data_dir(), retry_failed=action == "retry"
+            )
             message = f"Sent {len(report.sent)}, failed {len(report.failed)}"
         else:
             abort(404)
