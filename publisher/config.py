@@ -83,6 +83,8 @@ class Settings:
     # `send --reminders`: schools that have not confirmed an ACTION sheet are reminded
     # this many working days before its deadline (and once the day after it).
     reminder_days: int = 2
+    # `check` tells immediate subscribers of statutory changes to their audiences' sources.
+    school_alerts: bool = True
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,7 @@ class _Validator:
             ),
             four_eyes=bool(settings.get("four_eyes", True)),
             lock_warn_after=number("lock_warn_after", Settings.lock_warn_after, "seconds", 1),
+            school_alerts=bool(settings.get("school_alerts", True)),
             reminder_days=int(
                 number("reminder_days", Settings.reminder_days, "a number of working days", 1)
             ),

@@ -54,6 +54,7 @@ class SettingsSchema(_Strict):
     four_eyes: bool | None = None
     lock_warn_after: Number | None = Field(None, gt=0)
     reminder_days: int | None = Field(None, ge=1, le=30)
+    school_alerts: bool | None = None
 
 
 class SmtpSchema(_Strict):

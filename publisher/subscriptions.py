@@ -18,7 +18,10 @@ from publisher.store import Store
 from publisher.subscribers import Subscriber, canonical_email
 
 FREQUENCY_LABELS = {
-    "immediately": "Immediately: each MI sheet as it is published, and the monthly bulletin",
+    "immediately": (
+        "Immediately: each MI sheet and statutory guidance change as it is published, and "
+        "the monthly bulletin"
+    ),
     "weekly": (
         "Weekly digest: the week's MI sheets and statutory guidance changes, and the "
         "monthly bulletin"

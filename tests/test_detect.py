@@ -393,3 +393,48 @@ def test_backup_copies_the_database_and_it_restores(govuk, project, tmp_path):
         path.unlink()
     (project.data_dir / "publisher.db").write_bytes(copy.read_bytes())
     assert len(changes(project)) == 1
+
+
+def test_schools_that_hear_immediately_are_told_of_statutory_changes_once(govuk, project):
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": WTTSC, "audiences": ["dsls"]}],
+        settings={"govuk_base_url": govuk.server.url_for("").rstrip("/"), "timeout": 2},
+    )
+    project.import_subscribers(
+        "now@oak.example,Jo,Oak,dsls,immediately",
+        "week@ash.example,Kim,Ash,dsls,weekly",
+        "head@elm.example,Sam,Elm,headteachers,immediately",
+        columns="email,name,school,audiences,frequency",
+    )
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    result = check(project)
+    assert "Told 1 immediate subscriber about the statutory changes." in result.stdout
+    told = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in outbox(project)
+        if "now-oak.example" in path.name
+    ]
+    [message] = told
+    assert (
+        message["Subject"] == "Statutory guidance changed: Working together to safeguard children"
+    )
+    text = message.get_body(("plain",)).get_content()
+    assert "- Page 26, paragraph 48: amended the wording used to describe lead" in text
+    assert "will send an MI sheet if your school needs to act" in text
+    assert "Unsubscribe: http" in text
+    assert "Told" not in check(project).stdout  # once
+
+
+def test_school_alerts_can_be_switched_off(govuk, project):
+    project.configure(
+        [{"id": "wttsc", "kind": "govuk", "url": WTTSC}],
+        settings={"govuk_base_url": govuk.server.url_for("").rstrip("/"), "school_alerts": False},
+    )
+    project.import_subscribers("now@oak.example,Jo,Oak,dsls")
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    assert "Told" not in check(project).stdout
+    assert not [path for path in outbox(project) if "now-oak.example" in path.name]

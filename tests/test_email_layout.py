@@ -42,12 +42,37 @@ def demo_emails(demo_site) -> dict[str, str]:
         "bulletin": next(outbox.glob("Jo-Patel*bulletin*.eml")),
         "alert": next(outbox.glob("*Statutory-guidance-changed*.eml")),
     }
-    return {
+    emails = {
         kind: email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         .get_body(("html",))
         .get_content()
         for kind, path in kinds.items()
     }
+    return emails | {"school alert": school_alert_html(demo_site)}
+
+
+def school_alert_html(demo_site) -> str:
+    """The email `check` sends immediate subscribers about the demo's WTTSC change (the
+    demo itself does not run check)."""
+    from publisher.config import load_config
+    from publisher.render import Renderer
+    from publisher.school_alerts import school_alert_letter
+    from publisher.sending import message_id_for, personalise
+    from publisher.sources import source_kinds
+    from publisher.store import Store
+    from publisher.subscribers import Subscriber
+
+    config = load_config(demo_site / "feeds.yaml", source_kinds())
+    store = Store(demo_site / "publisher-data")
+    try:
+        letter = school_alert_letter(Renderer(config), config, store.change(1))
+        reader = Subscriber("dsl@oak-primary.example", "Jo Patel", "Oak Primary School")
+        message_id = message_id_for(letter.key, reader.email, config)
+        message = personalise(letter, reader, config, message_id, store.data_dir)
+    finally:
+        store.close()
+    parsed = email.message_from_bytes(bytes(message), policy=email.policy.default)
+    return parsed.get_body(("html",)).get_content()
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -12,7 +12,9 @@ from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.health import health_news, last_check, lock_held_too_long, mark_lock_taken
 from publisher.notices import draft_for_changes
+from publisher.school_alerts import tell_schools
 from publisher.serialise import change_json
+from publisher.text import plural
 
 
 @click.command()
@@ -61,11 +63,13 @@ def check(
     for side in app.store.set_aside:
         click.echo(f"publisher check: {side.name} had no database; set aside as {side}", err=True)
     mark_lock_taken(app.data_dir)
+    told = None
     try:
         reports = fetch_sources(config, app.store, app.kinds, since=since)
         for news in health_news(config, app.store, reports):
             click.echo(f"publisher check: {news}", err=True)
         alerts = send_alerts(app)
+        told = tell_schools(config, app.store, app.data_dir)
         for scheduled, report in dispatch.send_due(config, app.store, app.data_dir):
             click.echo(
                 f"Sent the scheduled {scheduled.kind} {scheduled.reference}: "
@@ -85,6 +89,16 @@ def check(
             click.echo(
                 f"Drafted MI sheet #{draft.id}: {draft.title} (publisher mi edit {draft.id})"
             )
+        if told and told.sent:
+            click.echo(
+                f"Told {plural(len(told.sent), 'immediate subscriber')} about the "
+                "statutory changes."
+            )
+    if told and told.deferred:
+        not_yet = plural(len(told.deferred), "school alert")
+        click.echo(f"publisher check: {not_yet} not sent yet; the next run tries again", err=True)
+    for email, error in told.failed if told else ():
+        click.echo(f"publisher check: school alert to {email} refused: {error}", err=True)
     if (exit_code and changes) or any(alert.error for alert in alerts):
         raise SystemExit(1)
 
