@@ -64,12 +64,16 @@ def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
         )
     }
     schools: dict[str, list[str]] = {}
-    for row in store.deliveries(f"mi/{notice.number}"):
-        if row["status"] != "sent":
-            continue
-        subscriber = store.subscriber(row["recipient"])
-        school = (subscriber.school if subscriber else "") or row["recipient"]
-        schools.setdefault(school, []).append(row["recipient"])
+    sent = [
+        row["recipient"]
+        for row in store.deliveries(f"mi/{notice.number}")
+        if row["status"] == "sent"
+    ]
+    # Readers who had it in a digest confirm from their preferences page: count them too.
+    for email in dict.fromkeys([*sent, *confirmations]):
+        subscriber = store.subscriber(email)
+        school = (subscriber.school if subscriber else "") or email
+        schools.setdefault(school, []).append(email)
     statuses = []
     for school, recipients in sorted(schools.items(), key=lambda pair: pair[0].lower()):
         first = min(
@@ -87,6 +91,19 @@ def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
             )
         )
     return statuses
+
+
+def sheets_to_confirm(store: Store, audiences: tuple[str, ...], on: date) -> list[Notice]:
+    """Published ACTION sheets for any of ``audiences`` whose deadline has not long passed
+    (what a reader's preferences page offers to confirm)."""
+    return [
+        notice
+        for notice in store.notices(status="published")
+        if notice.type.lower() == "action"
+        and notice.deadline
+        and (on - notice.deadline).days <= 30
+        and set(notice.audiences) & set(audiences)
+    ]
 
 
 def today() -> date:

@@ -3,12 +3,25 @@ weekly readers one digest of last week, monthly readers the bulletin only."""
 
 import email
 import email.policy
+import json
+import re
 from datetime import date, timedelta
 
 from publisher.dates import UK
 from publisher.digests import digest_week
 
 FREQUENCY_COLUMNS = "email,name,school,audiences,frequency"
+
+
+def web_app(project):
+    from publisher.config import load_config
+    from publisher.sources import source_kinds
+    from publisher.web import create_app, limiter
+
+    config = load_config(project.config_path, source_kinds())
+    app = create_app(config, project.data_dir, project.path / "site")
+    limiter.reset()  # per-client limits are counted in memory, across apps
+    return app
 
 
 def test_the_digest_covers_the_last_whole_week():
@@ -42,6 +55,18 @@ def test_a_digest_to_weekly_readers_once_and_sheets_to_immediate_readers_only(pr
     text = message.get_body(("plain",)).get_content()
     assert f"MI {number} ACTION" in text and "Filtering audit" in text
     assert project.run("send", "--digests").output.startswith("Sent 0, failed 0, already sent 1")
+
+    # The digest reader confirms from their preferences page, and the team sees it.
+    manage = re.search(r"confirm it from your preferences page:\n(\S+)", text).group(1)
+    client = web_app(project).test_client()
+    page = client.get(manage.removeprefix("http://localhost:8000")).get_data(as_text=True)
+    confirm = re.search(r'href="http://localhost(?::\d+)?(/actions/[^"]+)"', page).group(1)
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(confirm).get_data(as_text=True)
+    )
+    client.post(confirm, data={"csrf_token": token.group(1)})
+    status = json.loads(project.run("mi", "status", number, "--format", "json").output)
+    assert {row["school"]: row["status"] for row in status}["Ash"] == "confirmed"
 
 
 def test_a_week_with_nothing_sends_no_digest(project):

@@ -100,6 +100,7 @@ def manage(token: str):
             )
         subscriptions.update_preferences(store(), email, wanted)
         saved = True
+    to_confirm = actions.sheets_to_confirm(store(), subscriber.audiences, actions.today())
     return _form_page(
         "web/manage.html",
         form=form,
@@ -108,6 +109,7 @@ def manage(token: str):
         token=token,
         saved=saved,
         unsubscribe_url=unsubscribe_url(email),
+        to_confirm=[(notice, action_url(notice.number, email)) for notice in to_confirm],
     )
 
 
