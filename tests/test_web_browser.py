@@ -178,6 +178,9 @@ def test_an_editor_drafts_and_another_approves_publishes_and_sends(served, visit
     page.get_by_label("The sheet").fill(text.replace("due: null", "due: 7") + body)
     page.get_by_role("button", name="Preview").click()
     assert page.locator("section.preview h2", has_text="Summary").is_visible()
+    email_preview = page.frame_locator("iframe.email-preview")
+    assert email_preview.get_by_text("Filtering and monitoring standards").first.is_visible()
+    assert email_preview.locator("h2", has_text="Summary").is_visible()  # markdown, not tags
     visit.check("edit, preview")
     page.get_by_role("button", name="Save draft").click()
     visit.check("MI sheet, draft")

@@ -261,6 +261,7 @@ def _preview(notice) -> dict:
     context = notices.notice_context(config(), notice)
     return {
         "text": renderer.render("email/mi_sheet.txt", **context),
+        "email_html": renderer.render_mjml("email/mi_sheet.mjml", **context),
         "body_html": renderer.env.filters["markdown"](notice.body),
     }
 
