@@ -64,11 +64,8 @@ def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
         )
     }
     schools: dict[str, list[str]] = {}
-    sent = [
-        row["recipient"]
-        for row in store.deliveries(f"mi/{notice.number}")
-        if row["status"] == "sent"
-    ]
+    deliveries = store.deliveries(f"mi/{notice.number}", statuses=["sent"])
+    sent = [delivery.recipient for delivery in deliveries]
     # Readers who had it in a digest confirm from their preferences page: count them too.
     for email in dict.fromkeys([*sent, *confirmations]):
         subscriber = store.subscriber(email)

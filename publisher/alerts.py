@@ -78,7 +78,7 @@ def send_pending_alerts(
                 store.mark_alerted(batch)
         if report.sent:
             [row] = store.deliveries(letter.key, channel=report.via, statuses=["sent"])
-            outcomes.append(SentAlert(tuple(changes), row["receipt"], letter.text))
+            outcomes.append(SentAlert(tuple(changes), row.receipt, letter.text))
         elif problems := report.failed + report.deferred:
             outcomes.append(SentAlert(tuple(changes), "", letter.text, error=problems[0][1]))
     return outcomes

@@ -41,6 +41,22 @@ class StoredItem(Item):
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One message to one recipient through one deliverer, in the send log."""
+
+    id: int
+    message_key: str  # e.g. "mi/1/24", "bulletin/2024-02"
+    recipient: str
+    channel: str  # the deliverer
+    message_id: str
+    status: str  # pending, sending, sent, failed
+    attempts: int = 0
+    error: str | None = None
+    receipt: str | None = None
+    claimed_by: str | None = None
+
+
+@dataclass(frozen=True)
 class RobotsFile:
     """A host's robots.txt as last fetched."""
 

@@ -35,6 +35,7 @@ from publisher.deliver import (
 )
 from publisher.links import reader_link
 from publisher.messages import Mailbox, build_message, header_text, sender_mailbox
+from publisher.models import Delivery
 from publisher.store import Store
 from publisher.subscribers import Subscriber
 
@@ -165,7 +166,7 @@ def send_letters(
                 if run.report.stopped or (limit is not None and attempted >= limit):
                     run.report.not_tried += 1
                 elif run.claim(row):
-                    run.send(letter, by_email[row["recipient"]], row)
+                    run.send(letter, by_email[row.recipient], row)
     finally:
         run.deliverer.close()
     return run.report
@@ -190,28 +191,28 @@ class _SendRun:
             )
             if retry_failed:
                 self.store.retry_failed(key, via)
-        rows = [r for r in self.store.deliveries(key, channel=via) if r["recipient"] in by_email]
-        self.report.already_sent += sum(row["status"] == "sent" for row in rows)
-        return [row for row in rows if row["status"] in ("pending", "sending")]
+        rows = [r for r in self.store.deliveries(key, channel=via) if r.recipient in by_email]
+        self.report.already_sent += sum(row.status == "sent" for row in rows)
+        return [row for row in rows if row.status in ("pending", "sending")]
 
-    def claim(self, row: dict) -> bool:
+    def claim(self, row: Delivery) -> bool:
         """Take the row for this run, unless another live sender has it (atomic)."""
-        if row["status"] == "sending" and not _gone(row["claimed_by"]):
+        if row.status == "sending" and not _gone(row.claimed_by):
             won = False
         else:
             with self.store.transaction():
                 won = self.store.claim_delivery(row, self.claimant)
         if not won:
             self.report.taken_by_another += 1
-        elif row["status"] == "sending":
+        elif row.status == "sending":
             self.report.resent_after_crash += 1
         return won
 
-    def send(self, letter: Letter, recipient: Subscriber, row: dict) -> None:
+    def send(self, letter: Letter, recipient: Subscriber, row: Delivery) -> None:
         """Build and deliver one claimed message, retrying temporary failures."""
         try:
             message = personalise(
-                letter, recipient, self.config, row["message_id"], self.store.data_dir
+                letter, recipient, self.config, row.message_id, self.store.data_dir
             )
         except Exception as error:  # noqa: BLE001 - one unbuildable message never stops the rest
             self.finish(row, "failed", error=f"could not build the message: {error}")
@@ -239,15 +240,15 @@ class _SendRun:
             self.finish(row, "sent", receipt=receipt)
             return
 
-    def finish(self, row: dict, status: str, error=None, receipt=None) -> None:
+    def finish(self, row: Delivery, status: str, error=None, receipt=None) -> None:
         with self.store.transaction():
-            self.store.mark_delivery(row["id"], status, error=error, receipt=receipt)
+            self.store.mark_delivery(row.id, status, error=error, receipt=receipt)
         if status == "sent":
-            self.report.sent.append(row["recipient"])
+            self.report.sent.append(row.recipient)
         elif status == "failed":
-            self.report.failed.append((row["recipient"], error))
+            self.report.failed.append((row.recipient, error))
         else:
-            self.report.deferred.append((row["recipient"], error))
+            self.report.deferred.append((row.recipient, error))
 
 
 def _claimant() -> str:

@@ -17,6 +17,7 @@ from publisher.errors import PublisherError
 from publisher.migrations import MIGRATIONS, migrate
 from publisher.models import (
     Change,
+    Delivery,
     Item,
     Notice,
     RobotsFile,
@@ -614,7 +615,7 @@ class Store:
         message_key: str,
         statuses: Iterable[str] | None = None,
         channel: str | None = None,
-    ) -> list[dict]:
+    ) -> list[Delivery]:
         where, params = _where(
             ("message_key = ?", message_key),
             (
@@ -624,20 +625,20 @@ class Store:
             ("channel = ?", channel),
         )
         rows = self.db.execute(f"SELECT * FROM deliveries {where} ORDER BY id", params)
-        return [dict(row) for row in rows]
+        return [_delivery(row) for row in rows]
 
-    def claim_delivery(self, row: dict, claimant: str) -> bool:
+    def claim_delivery(self, delivery: Delivery, claimant: str) -> bool:
         """Take a delivery to send it: one atomic test-and-set that only one process can
         win. A pending row can be taken; a row left ``sending`` only from the claimant
-        recorded in ``row`` (one whose process is gone)."""
-        if row["status"] == "pending":
+        recorded in ``delivery`` (one whose process is gone)."""
+        if delivery.status == "pending":
             condition, params = "status = 'pending'", ()
         else:
-            condition, params = "status = 'sending' AND claimed_by IS ?", (row["claimed_by"],)
+            condition, params = "status = 'sending' AND claimed_by IS ?", (delivery.claimed_by,)
         cursor = self.db.execute(
             "UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1,"
             f" updated_at = ? WHERE id = ? AND {condition}",
-            (claimant, to_iso(utcnow()), row["id"], *params),
+            (claimant, to_iso(utcnow()), delivery.id, *params),
         )
         return cursor.rowcount == 1
 
@@ -700,6 +701,10 @@ def _stored_item(row: sqlite3.Row) -> StoredItem:
         tags=tuple(json.loads(row["tags"])),
         first_seen=from_iso(row["first_seen"]),
     )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(**{name: row[name] for name in Delivery.__dataclass_fields__})
 
 
 def _change(row: sqlite3.Row) -> Change:

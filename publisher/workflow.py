@@ -13,7 +13,7 @@ from publisher import audit, bulletins, notices
 from publisher.config import Config
 from publisher.dates import to_iso, utcnow
 from publisher.letters import bulletin_letters, letters_for_notice
-from publisher.models import Change, Notice
+from publisher.models import Change, Delivery, Notice
 from publisher.render import Renderer
 from publisher.sending import SendReport, send_letters
 from publisher.store import Store
@@ -142,9 +142,9 @@ def send(
     return report
 
 
-def send_log(store: Store, notice: Notice) -> list[dict]:
+def send_log(store: Store, notice: Notice) -> list[Delivery]:
     """Each recipient of a sheet with its status (sent, failed with reason, pending)."""
-    return [dict(row) for row in store.deliveries(f"mi/{notice.number}")]
+    return store.deliveries(f"mi/{notice.number}")
 
 
 def editorial_text(data_dir: Path, month: str) -> str:

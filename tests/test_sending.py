@@ -222,7 +222,7 @@ def test_an_unreachable_server_stops_the_run_and_leaves_everything_pending(proje
     assert "stopped: SMTP server 127.0.0.1:" in result.stderr and "unreachable" in result.stderr
     assert "left for the next run 50" in result.stdout
     store = Store(project.data_dir)
-    statuses = {row["status"] for row in store.deliveries("mi/1/24")}
+    statuses = {row.status for row in store.deliveries("mi/1/24")}
     assert statuses == {"pending"}
 
 

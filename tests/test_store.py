@@ -130,7 +130,7 @@ def test_an_upgrade_keeps_the_data(tmp_path):
     [jo] = store.subscribers()
     assert (jo.email, jo.audiences, jo.frequency) == ("jo@oak.example", ("dsls",), "immediately")
     [row] = store.deliveries("mi/1/24")
-    assert (row["status"], row["channel"], row["message_id"]) == ("sent", "smtp", "<m@x>")
+    assert (row.status, row.channel, row.message_id) == ("sent", "smtp", "<m@x>")
 
 
 def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path):

@@ -227,8 +227,7 @@ def send(
         via = via or config.delivery.get("via", "outbox")
         for letter, people in letters:
             log = {
-                row["recipient"]: row["status"]
-                for row in app.store.deliveries(letter.key, channel=via)
+                row.recipient: row.status for row in app.store.deliveries(letter.key, channel=via)
             }
             for subscriber in people:
                 status = log.get(subscriber.email, "would send")
