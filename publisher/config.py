@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from publisher import config_schema
 from publisher.errors import InputError
 from publisher.http import HttpPolicy
 from publisher.urls import DEFAULT_GOVUK_BASE_URL
@@ -120,21 +121,59 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_config(path: Path | str, source_kinds: Mapping[str, SourceKind]) -> Config:
+def load_config(
+    path: Path | str, source_kinds: Mapping[str, SourceKind], checked_in: Path | None = None
+) -> Config:
     """Parse and validate a feeds.yaml file against the source kinds plugins registered.
 
-    Raises ``ConfigError`` naming the file and line of the first problem.
+    Raises ``ConfigError`` naming the file and line of the first problem. With
+    ``checked_in`` (an existing data folder), a file that passed the schema before, with
+    the same plugins' options, skips the schema (pydantic's import and models take most of
+    a quick command's start-up); every other check runs each time.
     """
     path = Path(path)
-    data = load_yaml(_read(path), path)
+    text = _read(path)
+    data = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(
             path, 1, "expected a mapping with 'organisation', 'audiences' and 'sources'"
         )
     _refuse_secrets(path, data)
-    for keys, message in config_schema.problems(data, source_kinds)[:1]:
-        raise ConfigError(path, line_of(data, keys), message)
-    return _Validator(path, data, source_kinds).config()
+    fingerprint = _schema_fingerprint(text, source_kinds)
+    marker = checked_in / SCHEMA_CHECKED if checked_in and checked_in.is_dir() else None
+    if marker is None or _read_marker(marker) != fingerprint:
+        from publisher import config_schema
+
+        for keys, message in config_schema.problems(data, source_kinds)[:1]:
+            raise ConfigError(path, line_of(data, keys), message)
+    config = _Validator(path, data, source_kinds).config()
+    if marker is not None:
+        _write_marker(marker, fingerprint)
+    return config
+
+
+SCHEMA_CHECKED = "config-checked"
+
+
+def _schema_fingerprint(text: str, source_kinds: Mapping[str, SourceKind]) -> str:
+    from publisher import __version__
+
+    options = sorted((name, sorted(kind.options)) for name, kind in source_kinds.items())
+    return hashlib.sha256(f"{__version__}\n{options}\n{text}".encode()).hexdigest()
+
+
+def _read_marker(marker: Path) -> str | None:
+    try:
+        return marker.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_marker(marker: Path, fingerprint: str) -> None:
+    if _read_marker(marker) == fingerprint:
+        return
+    with contextlib.suppress(OSError):  # a read-only data folder: check each time
+        marker.write_text(fingerprint, encoding="ascii")
 
 
 def load_yaml(text: str, path: Path | str):

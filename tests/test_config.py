@@ -251,3 +251,16 @@ def test_feeds_yaml_in_the_encodings_notepad_saves(project, encoded):
 def test_a_folder_given_as_the_config_is_one_line(project):
     result = project.run("--config", str(project.path), "sources", expect=2)
     assert "is a folder: give the feeds.yaml file inside it" in result.output
+
+
+def test_a_config_checked_once_is_still_checked_after_every_edit(project):
+    """The schema check is skipped for a file that passed it before (start-up speed), so
+    an edit, however small, must be checked again."""
+    project.configure([{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}])
+    project.run("subscribers", "list")  # makes the data folder
+    project.run("sources")
+    assert (project.data_dir / "config-checked").exists()
+    text = project.config_path.read_text()
+    project.config_path.write_text(text.replace("settings:", "setings:"))
+    result = project.run("sources", expect=2)
+    assert "unknown key 'setings'" in result.output

@@ -29,7 +29,7 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_path, self.kinds)
+        return load_config(self.config_path, self.kinds, checked_in=self.data_dir)
 
     @cached_property
     def store(self) -> Store:
