@@ -230,8 +230,12 @@ def test_requests_to_one_host_are_spaced_and_one_at_a_time(server, project):
     )
     project.run("fetch")
     assert max(overlap) == 1
-    gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(starts))]
-    assert min(gaps) >= 0.15  # 0.2 s apart at the client; allow for scheduling jitter
+    # 0.2 s apart at the client; arrivals jitter under load, so: never close together, and
+    # on average most of the spacing (without it, one-at-a-time alone gives 0.05 s gaps).
+    arrivals = sorted(starts)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert min(gaps) >= 0.08, gaps
+    assert (arrivals[-1] - arrivals[0]) / len(gaps) >= 0.15, gaps
 
 
 def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
