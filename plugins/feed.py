@@ -33,7 +33,7 @@ def register_sources(register):
 def fetch_feed(source: SourceConfig, context: FetchContext) -> SourceResult:
     """Read the feed at ``url``; if ``url`` is a web page, use the feed it advertises and
     remember it (``resolved_url``). When a remembered feed fails, discover again."""
-    remembered = context.state.get("resolved_url")
+    remembered = context.state.resolved_url
     if remembered and remembered != source.url:
         try:
             return _read_feed(remembered, context)

@@ -16,7 +16,7 @@ from publisher.detect import detect_changes, new_item_changes
 from publisher.documents import DocumentFiles
 from publisher.editions import with_comparison
 from publisher.http import FetchError, HostGate, HttpClient
-from publisher.models import Change, SourceResult, digest
+from publisher.models import Change, SourceResult, SourceState, digest
 from publisher.plugins import load_plugins
 from publisher.robots import RobotsCache
 from publisher.sources import FetchContext, SourceKind
@@ -80,9 +80,9 @@ def fetch_sources(
         futures = {}
         for source in interleave_by_host(sources):
             kind = kinds[source.kind]
-            state = states.get(source.id, {})
+            state = states.get(source.id, SourceState())
             # A source whose configuration changed (a new selector, say) is read afresh.
-            unchanged_config = state.get("config_hash") == config_hash(source)
+            unchanged_config = state.config_hash == config_hash(source)
             origin = urljoin(config.settings.govuk_base_url + "/", source.url or "")
             http = HttpClient(
                 policy, gate, validators if unchanged_config else {}, robots, origin=origin
@@ -151,7 +151,7 @@ def _store_result(
     """Items, versions, changes, validators and source health: one transaction. If storing
     or detection fails, the transaction rolls back and the source fails by name; the other
     sources are stored as usual."""
-    failures_before = context.state.get("consecutive_failures", 0)
+    failures_before = context.state.consecutive_failures
     if result is not None:
         try:
             return _store_success(store, source, kind, context, result, failures_before, since)
@@ -181,8 +181,8 @@ def _store_success(
     for url, content in result.files.items():  # kept first: the comparisons below read them
         files.keep(url, content)
     with store.transaction():
-        state = context.state  # read before the run; only this source's result writes it
-        first_success = state.get("last_success") is None
+        # The state was read before the run; only this source's result writes it.
+        first_success = context.state.last_success is None
         counts = store.save_items(source.id, result.items)
         found: list[Change] = []
         if kind.discovers and not first_success:

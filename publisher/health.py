@@ -3,7 +3,6 @@ and whether a check has held its lock for too long."""
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from publisher.config import Config
 from publisher.dates import from_iso, to_iso, utcnow
 from publisher.fetch import SourceReport
+from publisher.models import SourceState
 from publisher.store import Store
 
 
@@ -20,7 +20,7 @@ def source_rows(config: Config, store: Store) -> list[dict]:
     states = store.source_states()
     rows = []
     for source in config.sources:
-        state = states.get(source.id, {})
+        state = states.get(source.id, SourceState())
         rows.append(
             {
                 "id": source.id,
@@ -29,13 +29,13 @@ def source_rows(config: Config, store: Store) -> list[dict]:
                 "title": source.title,
                 "audiences": list(source.audiences),
                 "statutory": source.statutory,
-                "resolved_url": state.get("resolved_url"),
-                "last_success": state.get("last_success"),
-                "last_new_item": state.get("last_new_item"),
-                "last_error": state.get("last_error"),
-                "consecutive_failures": state.get("consecutive_failures", 0),
-                "failing_since": state.get("failing_since"),
-                "last_notes": json.loads(state.get("last_notes") or "[]"),
+                "resolved_url": state.resolved_url,
+                "last_success": state.last_success,
+                "last_new_item": state.last_new_item,
+                "last_error": state.last_error,
+                "consecutive_failures": state.consecutive_failures,
+                "failing_since": state.failing_since,
+                "last_notes": list(state.last_notes),
             }
         )
     return rows
@@ -51,27 +51,27 @@ def health_news(config: Config, store: Store, reports: list[SourceReport]) -> li
     quiet_changed = {}
     for report in reports:
         name = f"source '{report.source_id}'"
-        state = states.get(report.source_id, {})
+        state = states.get(report.source_id, SourceState())
         if report.status == "failed" and report.failures == 1:
             news.append(f"{name} failed: {report.error}")
         elif report.status == "failed" and report.failures == settings.flag_after_failures:
             news.append(
                 f"{name} has failed {report.failures} runs in a row "
-                f"(since {state['failing_since']}): {report.error}"
+                f"(since {state.failing_since}): {report.error}"
             )
         elif report.status != "failed" and report.failures_before:
             news.append(f"{name} works again after {report.failures_before} failed runs")
         if report.status == "failed":
             continue
-        last_new = from_iso(state.get("last_new_item"))
+        last_new = from_iso(state.last_new_item)
         quiet_for = (utcnow() - last_new).days if last_new else 0
         is_quiet = quiet_for >= settings.flag_quiet_days
-        if is_quiet and not state.get("quiet_flagged_at"):
+        if is_quiet and not state.quiet_flagged_at:
             news.append(
                 f"{name} has produced nothing new for {quiet_for} days "
                 f"(last new item {last_new:%d/%m/%Y}): is it still the right address?"
             )
-        if is_quiet != bool(state.get("quiet_flagged_at")):
+        if is_quiet != bool(state.quiet_flagged_at):
             quiet_changed[report.source_id] = is_quiet
     with store.transaction():
         for source_id, is_quiet in quiet_changed.items():

@@ -76,6 +76,23 @@ class Validators:
 
 
 @dataclass(frozen=True)
+class SourceState:
+    """What earlier runs left known about a source (all empty for one never run).
+    Times are ISO 8601 UTC text, as stored and as `publisher sources --json` shows them."""
+
+    resolved_url: str | None = None  # e.g. the feed a web page advertised
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_new_item: str | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    failing_since: str | None = None
+    quiet_flagged_at: str | None = None
+    config_hash: str | None = None  # the source's feeds.yaml entry when last read
+    last_notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SourceResult:
     """What fetching one source produced.
 

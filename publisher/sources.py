@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from publisher.models import SourceState
 from publisher.plugins import add_unique, load_plugins
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ class FetchContext:
 
     http: HttpClient
     settings: Settings
-    state: dict = field(default_factory=dict)
+    state: SourceState = SourceState()
     known_keys: frozenset[str] = frozenset()
     # Whether an attached file's address is already kept (publisher.documents).
     has_file: Callable[[str], bool] = lambda url: False

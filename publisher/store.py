@@ -8,7 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,11 +22,14 @@ from publisher.models import (
     Notice,
     RobotsFile,
     Snapshot,
+    SourceState,
     StoredItem,
     Validators,
 )
 from publisher.refs import Reference
 from publisher.subscribers import Subscriber
+
+STATE_COLUMNS = [field.name for field in fields(SourceState) if field.name != "last_notes"]
 
 DATABASE_NAME = "publisher.db"
 
@@ -244,9 +247,13 @@ class Store:
             (to_iso(utcnow()) if flagged else None, source_id),
         )
 
-    def source_states(self) -> dict[str, dict]:
-        rows = self.db.execute("SELECT * FROM source_state")
-        return {row["source_id"]: dict(row) for row in rows}
+    def source_states(self) -> dict[str, SourceState]:
+        states = {}
+        for row in self.db.execute("SELECT * FROM source_state"):
+            values = {name: row[name] for name in STATE_COLUMNS}
+            notes = tuple(json.loads(row["last_notes"] or "[]"))
+            states[row["source_id"]] = SourceState(**values, last_notes=notes)
+        return states
 
     # Items ----------------------------------------------------------------------------
 
