@@ -16,12 +16,12 @@ def register_outputs(register):
 
 
 def build_site(site: SiteBuild) -> list[Path]:
-    from publisher.bulletins import Bulletin, comparison_page
+    from publisher.bulletins import comparison_page
     from publisher.comparison.report import html_context, stored
     from publisher.notices import notice_context
 
     notices = list(reversed(site.store.notices(status="published")))
-    bulletins = [Bulletin.from_json(content) for _, content in site.store.bulletins()]
+    bulletins = site.store.bulletins()
 
     def page(path: str, template: str, **context) -> Path:
         root = "../" * path.count("/")

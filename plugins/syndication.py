@@ -30,11 +30,10 @@ def register_outputs(register):
 
 
 def build_feeds(site: SiteBuild) -> list[Path]:
-    from publisher.bulletins import Bulletin
 
     written = [site.write("feed.xml", latest_items_feed(site).rss_str(pretty=True))]
     notices = site.store.notices(status="published")
-    bulletins = [Bulletin.from_json(content) for _, content in site.store.bulletins()]
+    bulletins = site.store.bulletins()
     for audience, name in site.config.audiences.items():
         feed = audience_feed(site, audience, name, notices, bulletins)
         written.append(site.write(f"feeds/{audience}.rss", feed.rss_str(pretty=True)))

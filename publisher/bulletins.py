@@ -9,9 +9,8 @@ reorder sections, drop entries and add entries by hand.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,7 +20,7 @@ from publisher.config_schema import editorial_problems
 from publisher.dates import UK
 from publisher.editions import amended_wording
 from publisher.errors import InputError
-from publisher.models import Change, Notice, StoredItem
+from publisher.models import Bulletin, Change, Entry, Notice, Section, StoredItem
 from publisher.sanitise import clean_html, feed_summary_html, html_to_text
 from publisher.store import Store
 from publisher.text import shorten
@@ -44,77 +43,6 @@ QUOTED_WORDING = 200  # characters of each amended paragraph a bulletin quotes
 
 class BulletinError(InputError):
     """A bulletin that cannot be built or found, with the reason."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    title: str
-    url: str
-    summary: str = ""  # sanitised HTML
-    source: str = ""
-    published: str | None = None  # ISO date
-    audiences: tuple[str, ...] = ()  # empty: everyone who gets the section
-    quotes: tuple[str, ...] = ()  # change-note lines, e.g. "Page 26, paragraph 48: ..."
-    label: str = ""  # e.g. "Updated", "MI 1/24 ACTION by 12/01/2024"
-    comparison: str = ""  # the site's page comparing the editions, e.g. "changes/12.html"
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    entries: tuple[Entry, ...]
-    audiences: tuple[str, ...] = ()  # empty: every audience
-
-
-@dataclass(frozen=True)
-class Bulletin:
-    month: str  # "2024-02"
-    title: str
-    intro: str = ""  # markdown
-    sections: tuple[Section, ...] = ()
-
-    @property
-    def entry_count(self) -> int:
-        return sum(len(section.entries) for section in self.sections)
-
-    def for_audience(self, *audiences: str) -> Bulletin:
-        """Only the sections, and entries, meant for any of ``audiences``."""
-        wanted = set(audiences)
-        sections = []
-        for section in self.sections:
-            if section.audiences and not wanted & set(section.audiences):
-                continue
-            entries = tuple(
-                e for e in section.entries if not e.audiences or wanted & set(e.audiences)
-            )
-            if entries:
-                sections.append(replace(section, entries=entries))
-        return replace(self, sections=tuple(sections))
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Bulletin:
-        data = json.loads(text)
-        sections = tuple(
-            Section(
-                title=section["title"],
-                audiences=tuple(section["audiences"]),
-                entries=tuple(
-                    Entry(
-                        **{
-                            **entry,
-                            "audiences": tuple(entry["audiences"]),
-                            "quotes": tuple(entry["quotes"]),
-                        }
-                    )
-                    for entry in section["entries"]
-                ),
-            )
-            for section in data["sections"]
-        )
-        return cls(month=data["month"], title=data["title"], intro=data["intro"], sections=sections)
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -198,12 +126,12 @@ def _trimmed(entry: Entry) -> Entry:
 
 def stored_bulletin(store: Store, month: str) -> Bulletin:
     """The bulletin built for ``month``."""
-    content = store.bulletin(month)
-    if content is None:
+    bulletin = store.bulletin(month)
+    if bulletin is None:
         raise BulletinError(
             f"no bulletin for {month} (run: publisher bulletin build --month {month})"
         )
-    return Bulletin.from_json(content)
+    return bulletin
 
 
 EDITORIAL_FILE = "editorial.yaml"

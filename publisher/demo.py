@@ -104,7 +104,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
             notices.append(_publish_change_notice(store, config, change))
         bulletin = gather(config, store, DEMO_MONTH)
         with store.transaction():
-            store.save_bulletin(DEMO_MONTH, bulletin.to_json())
+            store.save_bulletin(bulletin)
     echo(
         f"Published {', '.join(notice.label for notice in notices)}; "
         f"built the {bulletin.title.split(', ')[-1]} bulletin ({bulletin.entry_count} entries)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -260,3 +260,80 @@ def _json_default(value):
 
 def _parse_datetime(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One story in a bulletin section."""
+
+    title: str
+    url: str
+    summary: str = ""  # sanitised HTML
+    source: str = ""
+    published: str | None = None  # ISO date
+    audiences: tuple[str, ...] = ()  # empty: everyone who gets the section
+    quotes: tuple[str, ...] = ()  # change-note lines, e.g. "Page 26, paragraph 48: ..."
+    label: str = ""  # e.g. "Updated", "MI 1/24 ACTION by 12/01/2024"
+    comparison: str = ""  # the site's page comparing the editions, e.g. "changes/12.html"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of a bulletin."""
+
+    title: str
+    entries: tuple[Entry, ...]
+    audiences: tuple[str, ...] = ()  # empty: every audience
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """A month's bulletin as built (publisher.bulletins) and stored, for every audience."""
+
+    month: str  # "2024-02"
+    title: str
+    intro: str = ""  # markdown
+    sections: tuple[Section, ...] = ()
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(section.entries) for section in self.sections)
+
+    def for_audience(self, *audiences: str) -> Bulletin:
+        """Only the sections, and entries, meant for any of ``audiences``."""
+        wanted = set(audiences)
+        sections = []
+        for section in self.sections:
+            if section.audiences and not wanted & set(section.audiences):
+                continue
+            entries = tuple(
+                e for e in section.entries if not e.audiences or wanted & set(e.audiences)
+            )
+            if entries:
+                sections.append(replace(section, entries=entries))
+        return replace(self, sections=tuple(sections))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Bulletin:
+        data = json.loads(text)
+        sections = tuple(
+            Section(
+                title=section["title"],
+                audiences=tuple(section["audiences"]),
+                entries=tuple(
+                    Entry(
+                        **{
+                            **entry,
+                            "audiences": tuple(entry["audiences"]),
+                            "quotes": tuple(entry["quotes"]),
+                        }
+                    )
+                    for entry in section["entries"]
+                ),
+            )
+            for section in data["sections"]
+        )
+        return cls(month=data["month"], title=data["title"], intro=data["intro"], sections=sections)

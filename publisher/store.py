@@ -16,6 +16,7 @@ from publisher.dates import UK, from_iso, to_iso, utcnow
 from publisher.errors import PublisherError
 from publisher.migrations import MIGRATIONS, migrate
 from publisher.models import (
+    Bulletin,
     Change,
     Delivery,
     Item,
@@ -521,26 +522,25 @@ class Store:
 
     # Bulletins -------------------------------------------------------------------------
 
-    def save_bulletin(self, month: str, content: str) -> None:
+    def save_bulletin(self, bulletin: Bulletin) -> None:
         self.db.execute(
             "INSERT INTO bulletins (month, content, built_at) VALUES (?, ?, ?)"
             " ON CONFLICT (month) DO UPDATE SET content = excluded.content,"
             " built_at = excluded.built_at",
-            (month, content, to_iso(utcnow())),
+            (bulletin.month, bulletin.to_json(), to_iso(utcnow())),
         )
 
-    def bulletin(self, month: str) -> str | None:
-        """The stored bulletin's content JSON, or None."""
+    def bulletin(self, month: str) -> Bulletin | None:
         row = self.db.execute("SELECT content FROM bulletins WHERE month = ?", (month,)).fetchone()
-        return row["content"] if row else None
+        return Bulletin.from_json(row["content"]) if row else None
 
     def delete_bulletin(self, month: str) -> bool:
         return self.db.execute("DELETE FROM bulletins WHERE month = ?", (month,)).rowcount > 0
 
-    def bulletins(self) -> list[tuple[str, str]]:
-        """(month, content JSON), newest month first."""
-        rows = self.db.execute("SELECT month, content FROM bulletins ORDER BY month DESC")
-        return [(row["month"], row["content"]) for row in rows]
+    def bulletins(self) -> list[Bulletin]:
+        """Newest month first."""
+        rows = self.db.execute("SELECT content FROM bulletins ORDER BY month DESC")
+        return [Bulletin.from_json(row["content"]) for row in rows]
 
     # Subscribers and the send log --------------------------------------------------------
 

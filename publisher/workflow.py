@@ -178,7 +178,7 @@ def save_bulletin(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     with store.transaction():
-        store.save_bulletin(month, built.to_json())
+        store.save_bulletin(built)
         audit.record(store, actor.email, "built bulletin", month, f"{built.entry_count} entries")
     return built
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from publisher.bulletins import (
-    Bulletin,
     bulletin_context,
     gather,
     read_editorial,
@@ -50,7 +49,7 @@ def bulletin_build(app: App, month: str, editorial: Path | None) -> None:
             "entries with --editorial)"
         )
     with app.store.transaction():
-        app.store.save_bulletin(month, built.to_json())
+        app.store.save_bulletin(built)
     click.echo(f"{built.title}: {plural(built.entry_count, 'entry', 'entries')}")
     for section in built.sections:
         click.echo(f"  {section.title}: {len(section.entries)}")
@@ -85,7 +84,7 @@ def bulletin_show(app: App, month: str, audience: str | None, output_format: str
 @pass_app
 def bulletin_list(app: App, output_format: str) -> None:
     """List stored bulletins, newest first."""
-    rows = [Bulletin.from_json(content) for _, content in app.store.bulletins()]
+    rows = app.store.bulletins()
     if output_format == "json":
         echo_json([json.loads(b.to_json()) for b in rows])
         return

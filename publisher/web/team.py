@@ -6,7 +6,7 @@ import io
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
-from publisher import actions, audit, bulletins, notices, workflow
+from publisher import actions, audit, notices, workflow
 from publisher.actions import today
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
@@ -143,7 +143,7 @@ def bulletins_list():
     month = request.args.get("month")
     if month:
         return redirect(url_for("team.bulletin_compose", month=month))
-    stored = [bulletins.Bulletin.from_json(content) for _, content in store().bulletins()]
+    stored = store().bulletins()
     return render_template("web/team/bulletins.html", stored=stored, this_month=f"{today():%Y-%m}")
 
 
