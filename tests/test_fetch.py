@@ -181,3 +181,20 @@ def test_items_since_filters_by_date(server, project):
     text = project.run("items", "--source", "news").output
     assert text.splitlines()[0] == "2024-02-20  [news] New guidance on sharing nudes and semi-nudes"
     assert "not a date" in project.run("items", "--since", "last week", expect=2).output
+
+
+def test_feeds_are_fetched_through_the_proxy_the_environment_names(server, project, monkeypatch):
+    """LA networks reach the web through a proxy named in HTTP(S)_PROXY; NO_PROXY exempts."""
+    serve(server, "/news.rss", fixture_bytes("feeds/news.rss"))  # the proxy answers for all
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
+    project.configure([feed_source("news", "http://feeds.example/news.rss")])
+    monkeypatch.setenv("HTTP_PROXY", server.url_for("/").rstrip("/"))
+    project.run("fetch")
+    assert len(stored(project, "news")) == 3
+    asked = {(request.headers["Host"], request.path) for request, _ in server.log}
+    assert ("feeds.example", "/news.rss") in asked
+    assert {host for host, _ in asked} == {"feeds.example"}
+
+    monkeypatch.setenv("NO_PROXY", "feeds.example")  # the same host, now direct: unreachable
+    result = project.run("fetch", expect=None)
+    assert "could not connect" in result.output
