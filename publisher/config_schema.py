@@ -73,6 +73,7 @@ class NotifySchema(_Strict):
 class DeliverySchema(_Strict):
     via: str | None = None
     rate: Number | None = Field(None, ge=0)
+    connections: int | None = Field(None, ge=1, le=32)
     retries: int | None = Field(None, ge=0)
     retry_backoff: Number | None = Field(None, ge=0)
     reply_to: str | None = None

@@ -5,9 +5,10 @@ tokens replaced. Every (message, recipient, deliverer) is planned in the send lo
 Message-ID derived from the message and recipient. Before a message goes, its row is
 claimed with one atomic test-and-set (pending -> sending, with this process as claimant),
 so any number of senders running at once send it once. It is marked ``sent`` the moment
-the deliverer accepts it. A row left ``sending`` by a process that is gone (killed while
-that one message was in flight) is claimed again and sent with the same Message-ID, so the
-one ambiguous message can at worst arrive twice as the same message, which mail clients
+the deliverer accepts it (messages go over ``delivery.connections`` at once, default 4). A
+row left ``sending`` by a process that is gone (killed while its message was in flight) is
+claimed again and sent with the same Message-ID, so the messages in flight at a crash, at
+most one per connection, can at worst arrive twice as the same message, which mail clients
 show once. Temporary failures are retried with backoff and, if they outlast the retries,
 stay pending for the next run; permanent ones are recorded as failed. When the server
 itself cannot be reached or refuses the login, the run stops and leaves the rest pending.
@@ -18,16 +19,20 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import queue
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
 from publisher.config import Config
 from publisher.deliver import (
+    Deliverer,
     DelivererUnavailable,
     PermanentFailure,
     TemporaryFailure,
@@ -153,34 +158,79 @@ def send_letters(
 ) -> SendReport:
     """Send each letter to its recipients through the send log (see module docstring).
 
-    ``retry_failed``: send again what failed permanently on an earlier run (alerts)."""
+    Messages go over ``delivery.connections`` deliverers at once (default 4: SMTP
+    connections, say); this thread claims each row before its message goes and records
+    every outcome. ``retry_failed``: send again what failed permanently before (alerts)."""
     via = via or config.delivery.get("via", "outbox")
-    deliverer = open_deliverer(via, config, data_dir)
-    run = _SendRun(config, store, deliverer, SendReport(via=via))
+    deliverers = _Deliverers(lambda: open_deliverer(via, config, data_dir))
+    run = _SendRun(config, store, deliverers, SendReport(via=via))
     unsubscribed = store.unsubscribed()
     try:
-        for letter, recipients in letters:
-            by_email = {r.email: r for r in recipients if r.email not in unsubscribed}
-            for row in run.plan(letter, by_email, retry_failed):
-                attempted = len(run.report.sent) + len(run.report.failed) + len(run.report.deferred)
-                if run.report.stopped or (limit is not None and attempted >= limit):
-                    run.report.not_tried += 1
-                elif run.claim(row):
-                    run.send(letter, by_email[row.recipient], row)
+        with ThreadPoolExecutor(run.connections, thread_name_prefix="send") as pool:
+            try:
+                for letter, recipients in letters:
+                    by_email = {r.email: r for r in recipients if r.email not in unsubscribed}
+                    for row in run.plan(letter, by_email, retry_failed):
+                        if run.stopping.is_set() or (limit is not None and run.claimed >= limit):
+                            run.report.not_tried += 1
+                        elif run.claim(row):
+                            run.start(pool, letter, by_email[row.recipient], row)
+            finally:  # whatever stopped the loop, what was sent is recorded as sent
+                run.finish_all()
     finally:
-        run.deliverer.close()
+        deliverers.close()
     return run.report
 
 
-class _SendRun:
-    """One run of sending: the deliverer, its pace and retries, and what happened."""
+class _Deliverers:
+    """Deliverers (an SMTP connection each) for the sending threads: each is used by one
+    thread at a time, and no more are opened than threads ever wanted one at once. The
+    first is opened at once, so a deliverer that cannot start says so before anything."""
 
-    def __init__(self, config: Config, store: Store, deliverer, report: SendReport):
-        self.config, self.store, self.deliverer, self.report = config, store, deliverer, report
+    def __init__(self, open_one: Callable[[], Deliverer]):
+        self.open_one = open_one
+        self.opened = [open_one()]
+        self.idle = queue.SimpleQueue()
+        self.idle.put(self.opened[0])
+
+    @contextmanager
+    def one(self) -> Iterator[Deliverer]:
+        try:
+            deliverer = self.idle.get_nowait()
+        except queue.Empty:
+            deliverer = self.open_one()
+            self.opened.append(deliverer)
+        try:
+            yield deliverer
+        finally:
+            self.idle.put(deliverer)
+
+    def close(self) -> None:
+        for deliverer in self.opened:
+            deliverer.close()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str  # sent, failed or pending
+    error: str | None = None
+    receipt: str | None = None
+
+
+class _SendRun:
+    """One run of sending: what is in flight, its pace and retries, and what happened.
+    Only the thread that made it touches the store."""
+
+    def __init__(self, config: Config, store: Store, deliverers: _Deliverers, report):
+        self.config, self.store, self.deliverers, self.report = config, store, deliverers, report
         self.pace = _Pace(float(config.delivery.get("rate", 20)))
         self.retries = int(config.delivery.get("retries", 3))
         self.backoff = float(config.delivery.get("retry_backoff", 2.0))
+        self.connections = int(config.delivery.get("connections", 4))
         self.claimant = _claimant()
+        self.claimed = 0
+        self.stopping = threading.Event()  # the deliverer cannot be reached: no more sends
+        self.in_flight: dict[Future, Delivery] = {}
 
     def plan(self, letter: Letter, by_email: dict[str, Subscriber], retry_failed: bool):
         """The letter's rows in the send log still to send (planning any new ones)."""
@@ -204,51 +254,83 @@ class _SendRun:
                 won = self.store.claim_delivery(row, self.claimant)
         if not won:
             self.report.taken_by_another += 1
-        elif row.status == "sending":
-            self.report.resent_after_crash += 1
+        else:
+            self.claimed += 1
+            if row.status == "sending":
+                self.report.resent_after_crash += 1
         return won
 
-    def send(self, letter: Letter, recipient: Subscriber, row: Delivery) -> None:
-        """Build and deliver one claimed message, retrying temporary failures."""
+    def start(self, pool: Executor, letter: Letter, recipient: Subscriber, row: Delivery):
+        """Send a claimed row's message from a sending thread, and record what has finished.
+        At most one message per connection is in flight, so a crash can leave at most that
+        many sent but not yet marked (sent again, with the same Message-ID, next run)."""
+        self.in_flight[pool.submit(self.deliver, letter, recipient, row)] = row
+        if len(self.in_flight) >= self.connections:
+            wait(self.in_flight, return_when=FIRST_COMPLETED)
+        if finished := [future for future in self.in_flight if future.done()]:
+            self.record(finished)
+
+    def finish_all(self) -> None:
+        self.record(wait(self.in_flight).done)
+
+    def deliver(self, letter: Letter, recipient: Subscriber, row: Delivery) -> _Outcome:
+        """Build and deliver one message, retrying temporary failures (a sending thread)."""
         try:
             message = personalise(
                 letter, recipient, self.config, row.message_id, self.store.data_dir
             )
         except Exception as error:  # noqa: BLE001 - one unbuildable message never stops the rest
-            self.finish(row, "failed", error=f"could not build the message: {error}")
-            return
+            return _Outcome("failed", f"could not build the message: {error}")
         for attempt in range(self.retries + 1):
             self.pace.wait()
+            if self.stopping.is_set():
+                return _Outcome("pending", self.report.stopped)
             try:
-                receipt = self.deliverer.send(message, recipient.email)
+                with self.deliverers.one() as deliverer:
+                    receipt = deliverer.send(message, recipient.email)
             except DelivererUnavailable as error:
                 # The server itself is unreachable or refuses us: every other message would
                 # fail the same way, so stop here and leave them (and this one) pending.
-                self.finish(row, "pending", error=str(error))
-                self.report.stopped = str(error)
-                return
+                self.report.stopped = self.report.stopped or str(error)
+                self.stopping.set()
+                return _Outcome("pending", str(error))
             except TemporaryFailure as error:
                 if attempt < self.retries:
                     time.sleep(self.backoff * 2**attempt)
                     continue
                 reason = f"{error} ({attempt + 1} tries; the next run tries again)"
-                self.finish(row, "pending", error=reason)
-                return
+                return _Outcome("pending", reason)
             except PermanentFailure as error:
-                self.finish(row, "failed", error=str(error))
-                return
-            self.finish(row, "sent", receipt=receipt)
-            return
+                return _Outcome("failed", str(error))
+            return _Outcome("sent", receipt=receipt)
+        raise AssertionError("unreachable")
 
-    def finish(self, row: Delivery, status: str, error=None, receipt=None) -> None:
+    def record(self, done: Iterable[Future]) -> None:
+        """The outcomes of finished sends, written to the send log in one transaction. A
+        deliverer that raised something unexpected leaves its row ``sending`` (sent again,
+        with the same Message-ID, by the next run) and the error is raised after the rest
+        are recorded."""
+        finished, unexpected = [], None
+        for future in done:
+            row = self.in_flight.pop(future)
+            try:
+                finished.append((row, future.result()))
+            except Exception as error:  # noqa: BLE001 - raised below, once the rest are saved
+                unexpected = unexpected or error
         with self.store.transaction():
-            self.store.mark_delivery(row.id, status, error=error, receipt=receipt)
-        if status == "sent":
-            self.report.sent.append(row.recipient)
-        elif status == "failed":
-            self.report.failed.append((row.recipient, error))
-        else:
-            self.report.deferred.append((row.recipient, error))
+            for row, outcome in finished:
+                self.store.mark_delivery(
+                    row.id, outcome.status, error=outcome.error, receipt=outcome.receipt
+                )
+        for row, outcome in finished:
+            if outcome.status == "sent":
+                self.report.sent.append(row.recipient)
+            elif outcome.status == "failed":
+                self.report.failed.append((row.recipient, outcome.error))
+            else:
+                self.report.deferred.append((row.recipient, outcome.error))
+        if unexpected is not None:
+            raise unexpected
 
 
 def _claimant() -> str:
@@ -275,17 +357,21 @@ def _gone(claimed_by: str | None) -> bool:
 
 
 class _Pace:
-    """At most ``rate`` messages a second (a minimum interval between sends)."""
+    """At most ``rate`` messages a second (a minimum interval between sends), whichever
+    thread sends them."""
 
     def __init__(self, rate: float):
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.next_at = 0.0
+        self.lock = threading.Lock()
 
     def wait(self) -> None:
-        now = time.monotonic()
-        if now < self.next_at:
-            time.sleep(self.next_at - now)
-        self.next_at = max(now, self.next_at) + self.interval
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            time.sleep(start - now)
 
 
 def _domain(config: Config) -> str:

@@ -3,6 +3,7 @@ request. Used by the delivery tests and bench/send.py."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -20,12 +21,16 @@ def free_port() -> int:
 class RecordingHandler:
     """Accepts mail and keeps it. ``refuse`` maps recipient to a reply (e.g. '550 ...');
     ``defer_first`` answers 451 to each recipient's first try; ``drop_first`` closes the
-    first connection in the middle of a transaction."""
+    first connection in the middle of a transaction; ``hold`` waits that many seconds
+    before accepting each message (other connections go on meanwhile)."""
 
-    def __init__(self, refuse=None, defer_first=False, drop_first=False):
+    def __init__(self, refuse=None, defer_first=False, drop_first=False, hold=0.0):
         self.refuse = refuse or {}  # recipient -> reply; change it between runs
         self.defer_first = defer_first
         self.drop_first = drop_first
+        self.hold = hold
+        self.at_once = self.most_at_once = 0  # messages being accepted at the same time
+        self.peers: set = set()  # the connections mail came over
         self.deferred: set[str] = set()
         self.messages: list[email.message.EmailMessage] = []
         self.recipients: list[str] = []
@@ -48,6 +53,11 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.peers.add(session.peer)
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        await asyncio.sleep(self.hold)
+        self.at_once -= 1
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(message)
         self.recipients.extend(envelope.rcpt_tos)
