@@ -93,6 +93,17 @@ class Project:
             assert result.exit_code == expect, result.output + repr(result.exception)
         return result
 
+    def items(self, source_id: str | None = None) -> list[dict]:
+        """What is stored (``items --format json``), of one source or all."""
+        args = ["items", "--format", "json", "--limit", "1000"]
+        if source_id:
+            args += ["--source", source_id]
+        return json.loads(self.run(*args).output)
+
+    def changes(self) -> list[dict]:
+        """The changes detected so far (``changes --format json``)."""
+        return json.loads(self.run("changes", "--format", "json").output)
+
     def import_subscribers(self, *rows: str, columns: str = "email,name,school,audiences"):
         """Import CSV rows like 'jo@oak.example,Jo,Oak Primary,dsls'."""
         path = self.path / "subscribers.csv"

@@ -420,7 +420,7 @@ def test_check_compares_a_replaced_pdf_and_checks_the_note(gov_uk_with_pdfs, pro
     assert len(list((project.data_dir / "documents").glob("*.bin"))) == 1  # the 2023 edition
     gov_uk_with_pdfs("wttsc-v2.json", "2")
     project.run("check")
-    changes = json.loads(project.run("changes", "--format", "json").output)
+    changes = project.changes()
     [major] = [change for change in changes if change["kind"] == "major"]
     comparison = major["comparison"]
     assert [ref["status"] for ref in comparison["cross_check"]["references"]] == ["confirmed"] * 4
@@ -444,7 +444,7 @@ def test_a_pdf_that_cannot_be_read_leaves_the_change_and_says_why(
     project.run("check")
     gov_uk_with_pdfs("wttsc-v2.json", "3")
     project.run("check")
-    changes = json.loads(project.run("changes", "--format", "json").output)
+    changes = project.changes()
     [major] = [change for change in changes if change["kind"] == "major"]
     assert "not a readable PDF" in major["comparison"]["error"]
     assert len(major["refs"]) == 4  # the change itself is recorded as ever
@@ -470,11 +470,7 @@ def test_the_comparison_reaches_the_alert_the_mi_draft_the_bulletin_and_the_site
     text = message.get_body(("plain",)).get_content()
     assert "The documents confirm 4 of the note's 4 page or paragraph references." in text
     assert "Paragraph 48 (page 26): Lead safeguarding partners should agree" in text
-    major = next(
-        c
-        for c in json.loads(project.run("changes", "--format", "json").output)
-        if c["kind"] == "major"
-    )
+    major = next(c for c in project.changes() if c["kind"] == "major")
     project.run("mi", "new", "--from-change", str(major["id"]))
     body = project.run("mi", "show", "1", "--format", "json").output
     assert "- Paragraph 48 (page 26): Lead safeguarding partners" in json.loads(body)["body"]

@@ -46,10 +46,6 @@ def check(project, *args, expect=0):
     return project.run("check", *args, expect=expect)
 
 
-def changes(project):
-    return json.loads(project.run("changes", "--format", "json").output)
-
-
 def outbox(project):
     return sorted((project.data_dir / "outbox").glob("*.eml"))
 
@@ -68,7 +64,7 @@ def test_the_wttsc_sequence(govuk, project):
         "- Page 26, paragraph 48: amended the wording used to describe lead safeguarding partners\n"
         "- Page 42: corrected the Child Safeguarding Practice Review Panel email address.\n"
     )
-    [change] = changes(project)
+    [change] = project.changes()
     assert change["kind"] == "major" and change["statutory"] is True
     assert change["source"] == "wttsc"
     assert change["url"] == govuk.server.url_for(WTTSC)
@@ -92,13 +88,13 @@ def test_the_wttsc_sequence(govuk, project):
 
     govuk.publish("wttsc-v3.json")  # a minor edit: recorded, not alerted
     assert check(project).stdout == ""
-    assert [c["kind"] for c in changes(project)] == ["major", "minor"]
+    assert [c["kind"] for c in project.changes()] == ["major", "minor"]
     assert len(outbox(project)) == 1
 
     govuk.publish("wttsc-v4.json")  # the PDF replaced by a new upload
     result = check(project)
     assert "STATUTORY ATTACHMENT CHANGE: Working together to safeguard children" in result.stdout
-    attachment = changes(project)[-1]
+    attachment = project.changes()[-1]
     assert attachment["kind"] == "attachment"
     assert attachment["details"] == (
         "Replaced: Working together to safeguard children 2023: statutory guidance "
@@ -115,7 +111,7 @@ def test_the_wttsc_sequence(govuk, project):
     govuk.publish(status=410, body=b"")
     assert check(project).stdout == ""  # gone after withdrawn: already reported
 
-    kinds = [c["kind"] for c in changes(project)]
+    kinds = [c["kind"] for c in project.changes()]
     assert kinds == ["major", "minor", "attachment", "withdrawn"]
     assert len(outbox(project)) == 3
 
@@ -125,7 +121,7 @@ def test_gone_is_withdrawn(govuk, project):
     check(project)
     govuk.publish(status=410, body=b"")
     assert "STATUTORY WITHDRAWN CHANGE" in check(project).stdout
-    assert changes(project)[0]["note"] == "Removed from GOV.UK (HTTP 410 Gone)."
+    assert project.changes()[0]["note"] == "Removed from GOV.UK (HTTP 410 Gone)."
 
 
 @pytest.mark.parametrize(
@@ -258,7 +254,7 @@ def test_draft_mi_sheets_from_statutory_changes(govuk, project):
     assert sheet["status"] == "draft" and sheet["type"] == "Action"
     assert "- Page 26, paragraph 48: amended the wording" in sheet["body"]
     assert "was updated on 23 February 2024." in sheet["body"]
-    [change] = changes(project)
+    [change] = project.changes()
     again = project.run("mi", "new", "--from-change", str(change["id"]))
     assert again.output.startswith("Created draft #2: Working together to safeguard children")
 
@@ -306,7 +302,7 @@ def test_a_bulletin_quotes_every_note_of_the_month_for_one_document(govuk, proje
         content["public_updated_at"] = when
         govuk.publish(body=json.dumps(content).encode())
         check(project)
-    assert len([c for c in changes(project) if c["kind"] == "major"]) == 3
+    assert len([c for c in project.changes() if c["kind"] == "major"]) == 3
     project.run("bulletin", "build", "--month", "2020-08")
     bulletin = json.loads(
         project.run("bulletin", "show", "--month", "2020-08", "--format", "json").output
@@ -369,14 +365,14 @@ def test_a_lost_database_is_said_loudly_and_check_since_alerts_the_gap(govuk, pr
         in result.stderr
     )
     assert "publisher check --since " in result.stderr
-    assert changes(project) == []  # a baseline: the 23 February 2024 note was missed
+    assert project.changes() == []  # a baseline: the 23 February 2024 note was missed
 
     (project.data_dir / "publisher.db").unlink()
     for side in project.data_dir.glob("publisher.db-*"):
         side.unlink()
     again = check(project, "--since", "01/02/2024")
     assert "no database found" not in again.stderr
-    [change] = changes(project)
+    [change] = project.changes()
     assert change["kind"] == "major" and change["changed_at"].startswith("2024-02-23")
     assert len(outbox(project)) == 1
 
@@ -392,7 +388,7 @@ def test_backup_copies_the_database_and_it_restores(govuk, project, tmp_path):
     for path in project.data_dir.glob("publisher.db*"):
         path.unlink()
     (project.data_dir / "publisher.db").write_bytes(copy.read_bytes())
-    assert len(changes(project)) == 1
+    assert len(project.changes()) == 1
 
 
 def test_schools_that_hear_immediately_are_told_of_statutory_changes_once(govuk, project):

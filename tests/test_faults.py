@@ -265,7 +265,7 @@ def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     project.run("fetch")
     assert _count(database, "items") == 36
-    items = json.loads(project.run("items", "--format", "json", "--limit", "100").output)
+    items = project.items()
     assert len({(item["source_id"], item["key"]) for item in items}) == 36
 
 
@@ -363,15 +363,13 @@ def test_a_body_cut_short_is_never_trusted_and_nothing_is_lost_or_doubled(projec
         assert "truncated feed: the document ends early; kept 1 whole entry" in first
         health = project.run("sources").output
         assert "noted on the last run: parsed despite errors: truncated feed" in health
-        stored = json.loads(project.run("items", "--format", "json").output)
+        stored = project.items()
         assert [row["key"] for row in stored] == [
             "https://news.example/2024/sharing-nudes-guidance"
         ]
         project.run("fetch")  # no validators were kept, so this reads the whole feed
         assert b"If-None-Match" not in state["requests"][1]
-        keys = sorted(
-            row["key"] for row in json.loads(project.run("items", "--format", "json").output)
-        )
+        keys = sorted(row["key"] for row in project.items())
         assert keys == [
             "https://news.example/2024/no-guid",
             "https://news.example/2024/sharing-nudes-guidance",

@@ -17,13 +17,6 @@ def feed_source(source_id, url, **extra):
     return {"id": source_id, "kind": "feed", "url": url, **extra}
 
 
-def stored(project, source_id=None):
-    args = ["items", "--format", "json", "--limit", "1000"]
-    if source_id:
-        args += ["--source", source_id]
-    return json.loads(project.run(*args).output)
-
-
 def test_rss_atom_and_rdf_are_stored(server, project):
     project.configure(
         [
@@ -55,7 +48,7 @@ def test_rss_atom_and_rdf_are_stored(server, project):
         "charity  1 new, 0 updated, 0 unchanged",
         "Fetched 3 sources: 6 new, 0 updated, 0 unchanged, 0 failed.",
     ]
-    news = {item["key"]: item for item in stored(project, "news")}
+    news = {item["key"]: item for item in project.items("news")}
     assert set(news) == {
         "https://news.example/2024/sharing-nudes-guidance",
         "news-2024-sid",
@@ -63,7 +56,7 @@ def test_rss_atom_and_rdf_are_stored(server, project):
     }
     assert news["news-2024-sid"]["published"] == "2024-02-09T16:30:00+00:00"
     assert news["https://news.example/2024/sharing-nudes-guidance"]["tags"] == ["Online safety"]
-    dfe = stored(project, "dfe")
+    dfe = project.items("dfe")
     assert dfe[0]["key"] == (
         "tag:www.gov.uk,2005:/government/publications/working-together-to-safeguard-children--2"
     )
@@ -77,7 +70,7 @@ def test_fetching_twice_stores_nothing_twice(server, project):
     second = project.run("fetch")
     # The server sends no validators, so the content hash notices the body is the same.
     assert second.output.splitlines()[0] == "news  not modified"
-    assert len(stored(project)) == 3
+    assert len(project.items()) == 3
 
 
 def test_changed_entry_is_updated_not_duplicated(server, project):
@@ -89,7 +82,7 @@ def test_changed_entry_is_updated_not_duplicated(server, project):
     serve(server, "/news.rss", body.replace(b"round-up</title>", b"round-up (updated)</title>"))
     result = project.run("fetch")
     assert result.output.splitlines()[0] == "news  0 new, 1 updated, 2 unchanged"
-    titles = [item["title"] for item in stored(project)]
+    titles = [item["title"] for item in project.items()]
     assert len(titles) == 3 and "Safer Internet Day 2024 round-up (updated)" in titles
 
 
@@ -142,7 +135,7 @@ def test_broken_sources_are_reported_and_others_still_run(server, project):
     assert lines[4].startswith("html       FAILED: not a feed, and the page at http://127.0.0.1:")
     assert lines[5].startswith("refused    FAILED: could not connect:")
     assert lines[6] == "Fetched 6 sources: 3 new, 0 updated, 0 unchanged, 5 failed."
-    assert len(stored(project)) == 3
+    assert len(project.items()) == 3
 
     health = {
         row["id"]: row for row in json.loads(project.run("sources", "--format", "json").output)
@@ -190,7 +183,7 @@ def test_feeds_are_fetched_through_the_proxy_the_environment_names(server, proje
     project.configure([feed_source("news", "http://feeds.example/news.rss")])
     monkeypatch.setenv("HTTP_PROXY", server.url_for("/").rstrip("/"))
     project.run("fetch")
-    assert len(stored(project, "news")) == 3
+    assert len(project.items("news")) == 3
     asked = {(request.headers["Host"], request.path) for request, _ in server.log}
     assert ("feeds.example", "/news.rss") in asked
     assert {host for host, _ in asked} == {"feeds.example"}

@@ -108,7 +108,7 @@ def test_unsafe_links_never_become_live_anywhere(news, project, tmp_path):
     # feedparser itself resolves some (entity-mangled) ones against the feed's address: those
     # are harmless paths on the feed's own host; every other one is dropped and said.
     assert fetched.count("skipped an item whose link is not a web address") >= 10
-    stored = json.loads(project.run("items", "--format", "json", "--limit", "100").output)
+    stored = project.items()
     assert all(row["url"].startswith(("https://", "http://127.0.0.1:")) for row in stored)
     outputs = every_output(project, tmp_path)
     for name in ("updates page", "bulletin page", "email html"):
@@ -170,7 +170,7 @@ def test_a_govuk_page_whose_base_path_tries_to_leave_fails_by_name(server, proje
         settings={"govuk_base_url": server.url_for("").rstrip("/")},
     )
     project.run("fetch")
-    [stored] = json.loads(project.run("items", "--format", "json").output)
+    [stored] = project.items()
     assert stored["url"].startswith(server.url_for("/@evil.example/phish"))  # a path, on GOV.UK
 
 
@@ -184,7 +184,7 @@ def test_search_results_linking_off_govuk_are_skipped(server, project):
         settings={"govuk_base_url": server.url_for("").rstrip("/")},
     )
     project.run("fetch")
-    urls = [row["url"] for row in json.loads(project.run("items", "--format", "json").output)]
+    urls = [row["url"] for row in project.items()]
     assert urls and all(url.startswith(server.url_for("/")) for url in urls)  # on GOV.UK only
     assert len(urls) == len(results["results"]) - 1  # '//evil.example/x' skipped
 
@@ -248,7 +248,7 @@ def test_runaway_nesting_is_cut_down_before_sanitising(news, project, tmp_path):
     nested = "<div>" * 200_000 + "deep" + "</div>" * 200_000
     news(rss(item("Nested", "https://ok.example/1", "1", nested)))
     project.run("fetch")
-    [stored] = json.loads(project.run("items", "--format", "json").output)
+    [stored] = project.items()
     assert len(stored["summary"]) < 25_000 and stored["summary"].endswith("[shortened]")
     every_output(project, tmp_path)
 

@@ -50,12 +50,6 @@ def site(server):
     return Site(server)
 
 
-def stored(project, source_id):
-    return json.loads(
-        project.run("items", "--source", source_id, "--format", "json", "--limit", "100").output
-    )
-
-
 def listing(site, **options):
     return {"id": "magazine", "kind": "listing", "url": site.url("/magazine/"), **options}
 
@@ -66,7 +60,7 @@ def test_a_listing_page_becomes_items(site, project):
     assert project.run("fetch").output.splitlines()[0] == (
         "magazine  10 new, 0 updated, 0 unchanged"
     )  # the featured duplicate counted once
-    items = {item["title"]: item for item in stored(project, "magazine")}
+    items = {item["title"]: item for item in project.items("magazine")}
     assert len(items) == 10
     guide = items["A guide to the Online Safety Act for schools"]
     assert guide["url"] == site.url("/magazine/online-safety-act-guide/")  # relative, resolved
@@ -94,7 +88,7 @@ def test_a_week_later_only_new_articles_are_new(site, project):
     assert project.run("fetch").output.splitlines()[0] == (
         "magazine  2 new, 0 updated, 9 unchanged"
     )
-    titles = {item["title"] for item in stored(project, "magazine")}
+    titles = {item["title"] for item in project.items("magazine")}
     assert len(titles) == 12  # the article that left the listing is kept
     assert "Parental controls round-up" in titles
     assert {
@@ -122,7 +116,7 @@ def test_new_articles_can_be_read_for_a_missing_date(site, project):
     project.configure([listing(site, fetch_articles=True)])
     project.run("fetch")
     deepfakes = next(
-        item for item in stored(project, "magazine") if item["title"].startswith("Deepfakes")
+        item for item in project.items("magazine") if item["title"].startswith("Deepfakes")
     )
     assert deepfakes["published"] == "2024-02-27T08:30:00+00:00"
     assert site.requests.count("/magazine/deepfakes/") == 1
@@ -287,7 +281,7 @@ def test_summary_next_and_article_selectors_for_a_bespoke_cms(site, project):
         ]
     )
     assert project.run("fetch").output.startswith("cms  3 new")
-    items = {item["title"]: item for item in stored(project, "cms")}
+    items = {item["title"]: item for item in project.items("cms")}
     assert items["Filtering and monitoring: a checklist for schools"]["summary"] == (
         "Ten questions to ask your provider this term."
     )
@@ -345,6 +339,6 @@ def test_a_card_date_next_to_a_reading_time_and_undated_items_are_flagged(site, 
     project.configure([listing(site, item_selector=".card", date_selector=".meta")])
     output = project.run("fetch").output
     assert "2 items without a date: check date_selector" in output
-    dated = {row["title"]: row["published"] for row in stored(project, "magazine")}
+    dated = {row["title"]: row["published"] for row in project.items("magazine")}
     assert dated["Deepfakes"].startswith("2024-02-19")
     assert dated["Vaping"] is None

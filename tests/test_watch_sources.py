@@ -1,7 +1,6 @@
 """The page watcher and GOV.UK discovery, through the CLI against a real local server."""
 
 import dataclasses
-import json
 
 from werkzeug import Response
 
@@ -27,10 +26,6 @@ class Sequence:
         self.body = fixture_bytes(fixture)
 
 
-def changes(project):
-    return json.loads(project.run("changes", "--format", "json").output)
-
-
 def test_page_change_is_detected_with_a_readable_diff(server, project):
     page = Sequence(server, "/guidance", "text/html")
     project.configure([{"id": "regulator", "kind": "page", "url": server.url_for("/guidance")}])
@@ -43,7 +38,7 @@ def test_page_change_is_detected_with_a_readable_diff(server, project):
     page.serve("pages/guidance-v2.html")
     result = project.run("check")
     assert "MAJOR CHANGE: Online safety guidance for schools | Example regulator" in result.stdout
-    [change] = changes(project)
+    [change] = project.changes()
     assert change["statutory"] is False
     assert change["note"] == "Page text changed: 2 lines added, 2 removed."
     assert change["details"] == "\n".join(
@@ -103,7 +98,7 @@ def test_govuk_search_notices_a_new_statutory_document(server, project):
     search.serve("govuk/search-v2.json")
     result = project.run("check")
     assert result.stdout.startswith("STATUTORY NEW CHANGE: Mobile phones in schools\n")
-    [change] = changes(project)
+    [change] = project.changes()
     assert change["kind"] == "new"
     assert change["url"] == server.url_for("/government/publications/mobile-phones-in-schools")
     assert project.run("check").stdout == ""
@@ -124,4 +119,4 @@ def test_a_plugin_can_reclassify_changes(server, project, register_plugin):
     project.run("check")
     page.serve("pages/guidance-v2.html")
     assert "STATUTORY MAJOR CHANGE" in project.run("check").stdout
-    assert changes(project)[0]["statutory"] is True
+    assert project.changes()[0]["statutory"] is True
