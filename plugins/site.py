@@ -12,10 +12,10 @@ ITEMS_PER_SOURCE = 20
 
 @hookimpl
 def register_outputs(register):
-    register(Output("site", build_site, "static pages: bulletins, MI sheets, latest updates"))
+    register(Output("site", build_pages, "static pages: bulletins, MI sheets, latest updates"))
 
 
-def build_site(site: SiteBuild) -> list[Path]:
+def build_pages(site: SiteBuild) -> list[Path]:
     from publisher.bulletins import comparison_page
     from publisher.comparison.report import html_context, stored
     from publisher.notices import notice_context
