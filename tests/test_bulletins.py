@@ -249,3 +249,33 @@ def test_a_future_month_is_refused_and_an_empty_one_says_so(february):
     empty = february.run("bulletin", "build", "--month", "2019-06", expect=1)
     assert "nothing stored for 2019-06: no bulletin built" in empty.output
     assert "2019-06" not in february.run("bulletin", "list").output
+
+
+def test_send_bulletin_gives_each_reader_their_audiences_edition_once(february):
+    february.import_subscribers(
+        "head@oak.example,Ann Head,Oak Primary,headteachers",
+        "dsl@oak.example,Dev Lead,Oak Primary,dsls",
+        "ey@nursery.example,Eve Years,Acorn Nursery,early-years",
+        "gone@oak.example,Gone,Oak Primary,dsls",
+    )
+    february.run("subscribers", "unsubscribe", "gone@oak.example")
+    february.run("bulletin", "build", "--month", "2024-02")
+
+    result = february.run("send", "--bulletin", "2024-02", "--audience", "early-years")
+    assert result.output.startswith("Sent 1, failed 0")
+    result = february.run("send", "--bulletin", "2024-02")
+    assert result.output.startswith("Sent 2, failed 0, already sent 1,")
+
+    letters = {}
+    for path in (february.data_dir / "outbox").glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        letters[message["To"].addresses[0].addr_spec] = message
+    assert sorted(letters) == ["dsl@oak.example", "ey@nursery.example", "head@oak.example"]
+    early_years = letters["ey@nursery.example"].get_body(("plain",)).get_content()
+    online = letters["dsl@oak.example"].get_body(("plain",)).get_content()
+    assert "EARLY YEARS" in early_years and "ONLINE SAFETY" not in early_years
+    assert "ONLINE SAFETY" in online and "EARLY YEARS" not in online
+    assert "February 2024" in letters["head@oak.example"]["Subject"]
+
+    unknown = february.run("send", "--bulletin", "2024-02", "--audience", "nobody", expect=2)
+    assert "unknown audience nobody" in unknown.output
