@@ -54,7 +54,15 @@ def test_a_plugin_adds_a_source_kind(project, register_plugin):
     register_plugin(StaticSourcePlugin(), name="static-test")
     project.configure([{"id": "fixed", "kind": "static"}])
     assert project.run("fetch").output.splitlines()[0] == "fixed  2 new, 0 updated, 0 unchanged"
-    assert "static-test: register_commands, register_sources" in project.run("plugins").output
+    listed = project.run("plugins").output
+    assert "static-test: register_commands, register_sources" in listed
+    # What plugins add is listed with its description, the built-ins' and the new one's.
+    kinds = listed.split("Source kinds (feeds.yaml 'kind'):\n")[1].split("\n\n")[0]
+    described = dict(line.split(None, 1) for line in kinds.splitlines())
+    assert described["static"] == "two fixed items"
+    assert described["govuk-search"] == "new GOV.UK documents via the Search API"
+    assert "  site   static pages: bulletins, MI sheets, latest updates" in listed
+    assert "Deliverers (delivery.via):\n  notify\n  outbox\n  smtp\n" in listed
 
 
 def test_a_plugin_source_that_crashes_does_not_stop_others(project, register_plugin):
@@ -174,7 +182,9 @@ def test_two_plugins_may_not_take_one_name(project, register_plugin, impostor, c
     project.configure([{"id": "fixed", "kind": "feed", "url": "http://127.0.0.1:9/"}])
     register_plugin(impostor(), name="impostor")
     if message is None:  # listing plugins still works, so the user can find the culprit
-        assert "impostor: register_deliverers" in project.run(*command).output
+        listed = project.run(*command).output
+        assert "impostor: register_deliverers" in listed
+        assert "two plugins register the deliverer 'outbox'" in listed
         return
     assert message in project.run(*command, expect=1).output
 

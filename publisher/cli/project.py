@@ -8,8 +8,11 @@ from pathlib import Path
 import click
 
 from publisher.cli.app import echo_json, format_option
+from publisher.deliver import deliverers
 from publisher.demo import run_demo
-from publisher.plugins import load_plugins, plugin_summaries
+from publisher.outputs import outputs
+from publisher.plugins import PluginConflict, load_plugins, plugin_summaries
+from publisher.sources import source_kinds
 
 STARTER_CONFIG = files("publisher.sample_data") / "feeds.yaml"
 
@@ -30,7 +33,8 @@ def init(directory: Path, force: bool) -> None:
 @click.command()
 @format_option
 def plugins(output_format: str) -> None:
-    """List loaded plugins and the hooks each implements."""
+    """List loaded plugins and the hooks each implements, then what they provide: the
+    source kinds feeds.yaml may name, the outputs `build` writes and the deliverers."""
     load_plugins()
     summaries = plugin_summaries()
     if output_format == "json":
@@ -38,6 +42,22 @@ def plugins(output_format: str) -> None:
         return
     for summary in summaries:
         click.echo(f"{summary['name']}: {', '.join(summary['hooks'])}")
+    # Listed even when two plugins claim one name, so the culprit can be found above.
+    for heading, registered in (
+        ("Source kinds (feeds.yaml 'kind')", source_kinds),
+        ("Outputs (publisher build)", outputs),
+        ("Deliverers (delivery.via)", deliverers),
+    ):
+        click.echo(f"\n{heading}:")
+        try:
+            provided = registered()
+        except PluginConflict as conflict:
+            click.echo(f"  {conflict}")
+            continue
+        width = max(map(len, provided), default=0)
+        for name, entry in sorted(provided.items()):
+            description = getattr(entry, "description", "")
+            click.echo(f"  {name:<{width}}  {description}".rstrip())
 
 
 @click.command()
