@@ -52,12 +52,16 @@ def truncated(sock):
     )
 
 
-def slow_distinct_feed(request):
-    """A feed answered after 0.4 s whose items are unique to the path it was asked for."""
-    time.sleep(0.4)
-    return Response(
-        FEED.replace(b"news.example", request.path.strip("/").encode()), content_type=RSS
-    )
+def distinct_feed(pause: dict):
+    """A handler for a feed whose items are unique to the path it was asked for, answered
+    after ``pause["seconds"]`` (slow only while a run is to be killed)."""
+
+    def handler(request):
+        time.sleep(pause["seconds"])
+        body = FEED.replace(b"news.example", request.path.strip("/").encode())
+        return Response(body, content_type=RSS)
+
+    return handler
 
 
 def sequence(*responses):
@@ -239,8 +243,9 @@ def test_requests_to_one_host_are_spaced_and_one_at_a_time(server, project):
 
 
 def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
+    pause = {"seconds": 0.4}
     for number in range(12):
-        server.expect_request(f"/{number}.rss").respond_with_handler(slow_distinct_feed)
+        server.expect_request(f"/{number}.rss").respond_with_handler(distinct_feed(pause))
     project.configure(
         [feed(f"s{n}", server.url_for(f"/{n}.rss")) for n in range(12)],
         settings={"workers": 2, "timeout": 5},
@@ -258,6 +263,7 @@ def test_kill_9_during_fetch_loses_nothing(server, project, tmp_path):
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    pause["seconds"] = 0
 
     stored_before = _count(database, "items")
     assert 0 < stored_before < 36
@@ -296,8 +302,9 @@ def test_kill_9_during_check_then_rerun_alerts_once(server, project):
         lambda request: Response(content["body"], content_type="application/json")
     )
 
+    pause = {"seconds": 0}
     for number in range(10):
-        server.expect_request(f"/{number}.rss").respond_with_handler(slow_distinct_feed)
+        server.expect_request(f"/{number}.rss").respond_with_handler(distinct_feed(pause))
     project.configure(
         [
             {"id": "wttsc", "kind": "govuk", "url": wttsc},
@@ -309,6 +316,7 @@ def test_kill_9_during_check_then_rerun_alerts_once(server, project):
     content["body"] = fixture_bytes("govuk/wttsc-v2.json")
     database = project.data_dir / "publisher.db"
     baseline_requests = len(server.log)
+    pause["seconds"] = 0.4
     process = subprocess.Popen(
         project.argv("check"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -318,6 +326,7 @@ def test_kill_9_during_check_then_rerun_alerts_once(server, project):
     assert process.poll() is None  # the kill lands mid-run: work done, work still to do
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    pause["seconds"] = 0
     assert baseline_requests + 3 <= len(server.log) < baseline_requests + 11
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
