@@ -33,8 +33,10 @@ def init(directory: Path, force: bool) -> None:
 @click.command()
 @format_option
 def plugins(output_format: str) -> None:
-    """List loaded plugins and the hooks each implements, then what they provide: the
-    source kinds feeds.yaml may name, the outputs `build` writes and the deliverers."""
+    """List loaded plugins and the hooks each implements.
+
+    Then what they add: the source kinds feeds.yaml may name, the outputs `build` writes
+    and the deliverers `send` may use."""
     load_plugins()
     summaries = plugin_summaries()
     if output_format == "json":
