@@ -103,14 +103,6 @@ def _text(element: ElementTree.Element, attributes: set[str] = frozenset()) -> s
     return element.text or ""
 
 
-def _attribute(element: ElementTree.Element, name: str, default: str | None = None):
-    # feedparser lower-cases attribute names
-    for key, value in element.attrib.items():
-        if key.lower() == name:
-            return value
-    return default
-
-
 def _finish(
     element: str,
     text: str,
@@ -155,14 +147,14 @@ def _rss_entry(item: ElementTree.Element, base: str) -> Entry:
         elif tag == "description":
             entry["summary"] = _finish("description", _text(child), base, "text/html")
         elif tag == "guid":
-            is_link = _attribute(child, "ispermalink", "true") == "true"
+            is_link = child.get("isPermaLink", "true") == "true"
             entry["id"] = _finish("id", _text(child, {"isPermaLink"}), base, guid_is_link=is_link)
             guid_link = entry["id"] if is_link else guid_link
         elif tag == "pubDate":
             entry["published_parsed"] = _parse_date(_finish("published", _text(child), base))
         else:  # category
             value = _finish("category", _text(child, {"domain"}), base)
-            _category(entry, None, _attribute(child, "domain"), None, value)
+            _category(entry, None, child.get("domain"), None, value)
     if "link" not in entry and guid_link is not None:
         entry["link"] = guid_link
     return entry

@@ -30,7 +30,6 @@ def register_outputs(register):
 
 
 def build_feeds(site: SiteBuild) -> list[Path]:
-
     written = [site.write("feed.xml", latest_items_feed(site).rss_str(pretty=True))]
     notices = site.store.notices(status="published")
     bulletins = site.store.bulletins()

@@ -141,14 +141,16 @@ def load_config(
     _refuse_secrets(path, data)
     fingerprint = _schema_fingerprint(text, source_kinds)
     marker = checked_in / SCHEMA_CHECKED if checked_in and checked_in.is_dir() else None
-    if marker is None or _read_marker(marker) != fingerprint:
+    already_checked = marker is not None and _read_marker(marker) == fingerprint
+    if not already_checked:
         from publisher import config_schema
 
         for keys, message in config_schema.problems(data, source_kinds)[:1]:
             raise ConfigError(path, line_of(data, keys), message)
     config = _Validator(path, data, source_kinds).config()
-    if marker is not None:
-        _write_marker(marker, fingerprint)
+    if marker is not None and not already_checked:
+        with contextlib.suppress(OSError):  # a read-only data folder: check each time
+            marker.write_text(fingerprint, encoding="ascii")
     return config
 
 
@@ -167,13 +169,6 @@ def _read_marker(marker: Path) -> str | None:
         return marker.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _write_marker(marker: Path, fingerprint: str) -> None:
-    if _read_marker(marker) == fingerprint:
-        return
-    with contextlib.suppress(OSError):  # a read-only data folder: check each time
-        marker.write_text(fingerprint, encoding="ascii")
 
 
 def load_yaml(text: str, path: Path | str):
