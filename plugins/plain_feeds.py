@@ -75,7 +75,8 @@ def _plain_bytes(body: bytes, content_type: str) -> bool:
         return False  # RFC 3023: text/xml without a charset is US-ASCII to feedparser
     lowered = body.lower()
     declarations = b"<!doctype" in lowered or b"<!entity" in lowered
-    return not (body.startswith(b"\xef\xbb\xbf") or declarations or b"xml:base" in body)
+    starts_as_utf8 = body.lstrip().startswith(b"<")  # no byte-order mark, UTF-16 or 32
+    return starts_as_utf8 and not declarations and b"xml:base" not in body
 
 
 def _entries(root: ElementTree.Element, tag: str) -> list[ElementTree.Element]:

@@ -75,11 +75,21 @@ def test_plain_feeds_take_the_fast_path(name):
         (ATOM_FEED % b'<link url="http://x/"/>', ""),
         (b'\xef\xbb\xbf<rss version="2.0"><channel/></rss>', ""),
         (b'<rss version="2.0"><channel><item><title>cut off', ""),
+        (b'<rss version="2.0"><channel><item><Title>A</Title></item></channel></rss>', ""),
+        (b'<rss version="2.0"><channel><item><guid ISPERMALINK="false">x</guid></item>', ""),
+        ('<rss version="2.0"><channel/></rss>'.encode("utf-16"), ""),
+        ('<rss version="2.0"><channel/></rss>'.encode("utf-16-le"), ""),
+        (b'<!doctype rss><rss version="2.0"><channel/></rss>', ""),
+        (b'<rss version="2.0"><channel><item><title><b><i>x</i></b></title></item>', ""),
+        (b'<rss version="2.0"><channel><item><title type="html">x</title></item>', ""),
+        (b'<rss version="2.0"><channel><item/></channel><item/></rss>', ""),
     ],
     ids=[
         "latin-1 declared", "charset in header", "text/xml not ascii", "doctype", "rss 0.91",
         "rdf", "namespaced element", "repeated title", "markup inside", "xml:base",
         "atom content", "xhtml title", "link url attribute", "byte-order mark", "truncated",
+        "tag case", "attribute case", "utf-16", "utf-16 without a mark", "lower-case doctype", "nested markup",
+        "typed rss title", "item outside the channel",
     ],
 )  # fmt: skip
 def test_anything_unusual_is_left_to_feedparser(body, content_type):
