@@ -75,8 +75,9 @@ def _plain_bytes(body: bytes, content_type: str) -> bool:
         return False  # RFC 3023: text/xml without a charset is US-ASCII to feedparser
     lowered = body.lower()
     declarations = b"<!doctype" in lowered or b"<!entity" in lowered
-    starts_as_utf8 = body.lstrip().startswith(b"<")  # no byte-order mark, UTF-16 or 32
-    return starts_as_utf8 and not declarations and b"xml:base" not in body
+    # UTF-16 and 32 start with a byte-order mark or hold NUL bytes; UTF-8 XML never does.
+    utf8 = body.lstrip().startswith(b"<") and b"\x00" not in body
+    return utf8 and not declarations and b"xml:base" not in body
 
 
 def _entries(root: ElementTree.Element, tag: str) -> list[ElementTree.Element]:
