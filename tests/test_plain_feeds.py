@@ -88,8 +88,8 @@ def test_plain_feeds_take_the_fast_path(name):
         "latin-1 declared", "charset in header", "text/xml not ascii", "doctype", "rss 0.91",
         "rdf", "namespaced element", "repeated title", "markup inside", "xml:base",
         "atom content", "xhtml title", "link url attribute", "byte-order mark", "truncated",
-        "tag case", "attribute case", "utf-16", "utf-16 without a mark", "lower-case doctype", "nested markup",
-        "typed rss title", "item outside the channel",
+        "tag case", "attribute case", "utf-16", "utf-16 without a mark", "lower-case doctype",
+        "nested markup", "typed rss title", "item outside the channel",
     ],
 )  # fmt: skip
 def test_anything_unusual_is_left_to_feedparser(body, content_type):
