@@ -103,6 +103,14 @@ def lower_bound(per_host: int, host_delay: float, requests: int) -> float:
     return finish
 
 
+def client_cpu() -> float:
+    """This process's CPU time and that of the processes it forked to fetch (once ended)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+
+
 def servers_cpu(control: Connection) -> float:
     control.send("cpu")
     return control.recv()
@@ -156,13 +164,15 @@ def run(
             f"per_host={per_host}, host_delay={host_delay}s, workers={workers}"
         )
         for label, bound in bounds.items():
-            started, cpu, served = time.perf_counter(), time.process_time(), servers_cpu(control)
+            started, served = time.perf_counter(), servers_cpu(control)
+            cpu, own_cpu = client_cpu(), time.process_time()
             reports = fetch_sources(config, store, kinds)
-            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            elapsed, cpu = time.perf_counter() - started, client_cpu() - cpu
+            own_cpu = time.process_time() - own_cpu
             served = servers_cpu(control) - served
-            # A second lower bound, from this machine: the client's Python runs on one core at
-            # a time (the GIL), and its cores are shared with the servers.
-            cpu_floor = max(cpu, (cpu + served) / CORES)
+            # A second lower bound, from this machine: each process's Python runs on one core
+            # at a time (the GIL), and the cores are shared with the servers.
+            cpu_floor = max(own_cpu, (cpu + served) / CORES)
             statuses = {
                 status: sum(r.status == status for r in reports)
                 for status in ("ok", "not-modified", "failed")
@@ -172,12 +182,20 @@ def run(
                 f"  {label}: {elapsed:.3f} s  (lower bound {bound:.3f} s, ratio "
                 f"{elapsed / bound:.2f}); CPU {cpu:.2f} s ({cpu / len(sources) * 1000:.1f} ms a"
                 f" feed); {statuses}; items stored: {items}\n"
-                f"        the servers' CPU {served:.2f} s; CPU-bound floor {cpu_floor:.3f} s "
-                f"(the client's CPU, one core under the GIL; {CORES} cores shared with the "
-                f"servers); ratio to the larger bound {elapsed / max(bound, cpu_floor):.2f}"
+                f"        of which this process {own_cpu:.2f} s, the processes it forked "
+                f"{cpu - own_cpu:.2f} s; the servers' CPU {served:.2f} s\n"
+                f"        CPU-bound floor {cpu_floor:.3f} s (this process's CPU under its GIL, "
+                f"or all CPU over {CORES} cores shared with the servers); ratio to the larger "
+                f"bound {elapsed / max(bound, cpu_floor):.2f}"
             )
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"  peak memory of this process so far: {peak:.0f} MB (aim for 1,000 feeds: 150 MB)")
+        peak, child = (
+            resource.getrusage(who).ru_maxrss / 1024
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        print(
+            f"  peak memory so far: this process {peak:.0f} MB, the largest it forked {child:.0f}"
+            f" MB, together at most {peak + child:.0f} MB (aim for 1,000 feeds: 150 MB)"
+        )
         store.close()
 
 

@@ -6,6 +6,7 @@ import contextlib
 import difflib
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class Settings:
     govuk_base_url: str = DEFAULT_GOVUK_BASE_URL
     http: HttpPolicy = HttpPolicy()
     workers: int = 8
+    # Processes a big fetch is shared across (publisher.fetch_pool); one a core unless set.
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     templates: Path | None = None
     mi_types: tuple[str, ...] = DEFAULT_MI_TYPES
     site_url: str = DEFAULT_SITE_URL
@@ -378,6 +381,7 @@ class _Validator:
             govuk_base_url=str(settings.get("govuk_base_url", DEFAULT_GOVUK_BASE_URL)).rstrip("/"),
             http=http,
             workers=int(number("workers", Settings.workers, "a whole number, 1 or more", 1)),
+            processes=int(number("processes", os.cpu_count() or 1, "a whole number, 1 or more", 1)),
             templates=(self.path.parent / templates) if templates else None,
             mi_types=tuple(str(name) for name in mi_types),
             site_url=str(settings.get("site_url", DEFAULT_SITE_URL)),

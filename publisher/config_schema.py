@@ -44,6 +44,7 @@ class SettingsSchema(_Strict):
     max_retry_after: Number | None = Field(None, ge=0)
     robots: bool | None = None
     workers: int | None = Field(None, ge=1)
+    processes: int | None = Field(None, ge=1)
     templates: str | None = None
     mi_types: list[str] | None = None
     site_url: str | None = None

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from publisher.boundary import SourceResultError, checked
 from publisher.config import Config, SourceConfig
 from publisher.detect import detect_changes, new_item_changes
 from publisher.documents import DocumentFiles
 from publisher.editions import with_comparison
-from publisher.http import FetchError, HostGate, HttpClient
+from publisher.fetch_pool import Fetched, Job, run_jobs
+from publisher.http import HostGate, HttpClient, Validators
 from publisher.models import Change, SourceResult, SourceState, digest
 from publisher.plugins import load_plugins
 from publisher.robots import RobotsCache
@@ -75,33 +74,32 @@ def fetch_sources(
     gate = HostGate(policy.per_host, policy.host_delay)
     robots = RobotsCache(store.robots_files())
     files = DocumentFiles(store.data_dir)
+    jobs = []
+    for source in interleave_by_host(sources):
+        kind = kinds[source.kind]
+        state = states.get(source.id, SourceState())
+        # A source whose configuration changed (a new selector, say) is read afresh.
+        unchanged_config = state.config_hash == config_hash(source)
+        origin = urljoin(config.settings.govuk_base_url + "/", source.url or "")
+        http = HttpClient(
+            policy, gate, validators if unchanged_config else {}, robots, origin=origin
+        )
+        context = FetchContext(
+            http=http,
+            settings=config.settings,
+            state=state,
+            known_keys=store.item_keys(source.id) if kind.uses_known_keys else frozenset(),
+            has_file=files.has,
+        )
+        jobs.append(Job(kind, source, context))
     reports = []
-    with ThreadPoolExecutor(max_workers=workers or config.settings.workers) as pool:
-        futures = {}
-        for source in interleave_by_host(sources):
-            kind = kinds[source.kind]
-            state = states.get(source.id, SourceState())
-            # A source whose configuration changed (a new selector, say) is read afresh.
-            unchanged_config = state.config_hash == config_hash(source)
-            origin = urljoin(config.settings.govuk_base_url + "/", source.url or "")
-            http = HttpClient(
-                policy, gate, validators if unchanged_config else {}, robots, origin=origin
-            )
-            context = FetchContext(
-                http=http,
-                settings=config.settings,
-                state=state,
-                known_keys=store.item_keys(source.id) if kind.uses_known_keys else frozenset(),
-                has_file=files.has,
-            )
-            futures[pool.submit(_run_source, kind, source, context)] = (source, kind, context)
-        for future in as_completed(futures):
-            source, kind, context = futures[future]
-            result, error = future.result()
-            report = _store_result(store, source, kind, context, result, error, since)
-            reports.append(report)
-            if on_report:
-                on_report(report)
+    threads = workers or config.settings.workers
+    for fetched in run_jobs(jobs, threads, config.settings.processes, robots):
+        job = jobs[fetched.index]
+        report = _store_result(store, job, fetched, since)
+        reports.append(report)
+        if on_report:
+            on_report(report)
     with store.transaction():
         store.save_robots_files(robots.learnt.values())
     order = {source.id: index for index, source in enumerate(sources)}
@@ -127,34 +125,18 @@ def interleave_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
     ]
 
 
-def _run_source(kind: SourceKind, source: SourceConfig, context: FetchContext):
-    try:
-        base_url = source.url if urlsplit(source.url or "").scheme else None
-        return checked(kind.fetch(source, context), base_url), None
-    except FetchError as error:
-        return None, str(error)
-    except SourceResultError as error:
-        return None, f"unreadable data from the source: {error}"
-    except Exception as error:  # a buggy plugin must not stop the other sources
-        return None, f"unexpected error in the '{kind.name}' source: {error!r}"
-
-
 def _store_result(
-    store: Store,
-    source: SourceConfig,
-    kind: SourceKind,
-    context: FetchContext,
-    result: SourceResult | None,
-    error: str | None,
-    since: datetime | None = None,
+    store: Store, job: Job, fetched: Fetched, since: datetime | None = None
 ) -> SourceReport:
     """Items, versions, changes, validators and source health: one transaction. If storing
     or detection fails, the transaction rolls back and the source fails by name; the other
     sources are stored as usual."""
-    failures_before = context.state.consecutive_failures
-    if result is not None:
+    source = job.source
+    failures_before = job.context.state.consecutive_failures
+    error = fetched.error
+    if fetched.result is not None:
         try:
-            return _store_success(store, source, kind, context, result, failures_before, since)
+            return _store_success(store, job, fetched.result, fetched.learnt, since)
         except Exception as problem:  # noqa: BLE001 - one source's bad data stops only it
             error = f"could not store what the source returned: {problem!r}"
     with store.transaction():
@@ -170,22 +152,21 @@ def _store_result(
 
 def _store_success(
     store: Store,
-    source: SourceConfig,
-    kind: SourceKind,
-    context: FetchContext,
+    job: Job,
     result: SourceResult,
-    failures_before: int,
+    learnt: dict[str, Validators],
     since: datetime | None,
 ) -> SourceReport:
+    source, state = job.source, job.context.state
     files = DocumentFiles(store.data_dir)
     for url, content in result.files.items():  # kept first: the comparisons below read them
         files.keep(url, content)
     with store.transaction():
         # The state was read before the run; only this source's result writes it.
-        first_success = context.state.last_success is None
+        first_success = state.last_success is None
         counts = store.save_items(source.id, result.items)
         found: list[Change] = []
-        if kind.discovers and not first_success:
+        if job.kind.discovers and not first_success:
             found.extend(new_item_changes(source, list(counts.new_items)))
         for snapshot in result.snapshots:
             previous = store.latest_snapshot(source.id, snapshot.key)
@@ -193,7 +174,7 @@ def _store_success(
             found.extend(with_comparison(detected, previous, snapshot, files))
             store.save_snapshot(source.id, snapshot)
         changes = store.save_changes(_classified(change, source) for change in found)
-        store.save_validators(context.http.learnt)
+        store.save_validators(learnt)
         store.record_attempt(
             source.id,
             source.kind,
@@ -211,7 +192,7 @@ def _store_success(
         counts,
         notes=result.notes,
         changes=tuple(changes),
-        failures_before=failures_before,
+        failures_before=state.consecutive_failures,
     )
 
 

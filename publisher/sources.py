@@ -35,7 +35,9 @@ class SourceKind:
 
     ``fetch(source, context)`` downloads and parses one configured source and returns a
     ``SourceResult``; it raises ``publisher.http.FetchError`` with a readable reason when
-    the source cannot be read. It runs in a worker thread and must not touch the store.
+    the source cannot be read. It runs in a worker thread, in a big run perhaps in a forked
+    process (publisher.fetch_pool), so it must not touch the store, and what it returns and
+    learns (``context.http.learnt``) is sent back to the run's process.
 
     ``needs_url``: feeds.yaml must give a url. ``discovers``: items this source lists
     for the first time (after its first successful fetch) are recorded as *new* changes.

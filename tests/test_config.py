@@ -139,6 +139,10 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
             "line 10: settings.workers: input should be a valid integer",
         ),
         (
+            VALID + "settings:\n  processes: 0\n",
+            "line 10: settings.processes: input should be greater than or equal to 1",
+        ),
+        (
             VALID + "settings:\n  timeout: -3\n",
             "line 10: settings.timeout: input should be greater than 0",
         ),
@@ -185,6 +189,7 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
         "source-key-typo",
         "bool-type",
         "int-type",
+        "no-processes",
         "negative-timeout",
         "alerts-via-typo",
         "delivery-via-typo",

@@ -1,0 +1,122 @@
+"""Big fetches shared by host across forked processes (publisher.fetch_pool)."""
+
+import contextlib
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from test_faults import distinct_feed
+from werkzeug import Response
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
+SCRIPT = Path(__file__).parent / "fetch_in_processes.py"
+
+
+def fetch_in_processes(scenario: str, processes: int) -> dict:
+    answer = subprocess.run(
+        [sys.executable, str(SCRIPT), scenario, str(processes)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    *before, outcomes = answer.stdout.splitlines()
+    # Output still buffered when the process forked is written once, not again by the child.
+    assert before == ["fetching"]
+    return json.loads(outcomes)
+
+
+def processes_by_host(outcomes: list[dict]) -> dict[str, set[str]]:
+    by_host = defaultdict(set)
+    for outcome in outcomes:
+        by_host[outcome["source"].split("-")[0]].add(outcome["pid"])
+    return by_host
+
+
+def test_a_big_run_is_shared_by_host_between_this_process_and_a_forked_one():
+    run = fetch_in_processes("plain", processes=2)
+    outcomes = run["outcomes"]
+    assert sorted(outcome["source"] for outcome in outcomes) == sorted(
+        f"{host}.example-{n}" for host in "abcd" for n in range(10)
+    )
+    by_host = processes_by_host(outcomes)
+    assert all(len(pids) == 1 for pids in by_host.values()), by_host  # politeness per host
+    pids = set().union(*by_host.values())
+    assert len(pids) == 2 and run["me"] in pids
+    # What the forked process learnt comes back: validators per source, robots.txt per host.
+    assert all(outcome["learnt"] == [f'"{outcome["source"]}"'] for outcome in outcomes)
+    assert run["robots"] == [f"{host}.example" for host in "abcd"]
+    assert not any(outcome["error"] for outcome in outcomes)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "processes"), [("plain", 1), ("threaded", 2)], ids=["asked-for-one", "threaded"]
+)
+def test_one_process_when_asked_for_one_or_when_other_threads_run(scenario, processes):
+    # Forking while another thread runs could copy a lock that thread holds, held forever.
+    run = fetch_in_processes(scenario, processes)
+    assert {outcome["pid"] for outcome in run["outcomes"]} == {run["me"]}
+    assert len(run["outcomes"]) == 40 and not any(o["error"] for o in run["outcomes"])
+
+
+def test_a_forked_process_that_dies_fails_its_unfinished_sources_by_name():
+    run = fetch_in_processes("crash", processes=2)
+    outcomes = {outcome["source"]: outcome for outcome in run["outcomes"]}
+    assert len(outcomes) == len(run["outcomes"]) == 40  # each source reported once
+    stopped = "the process fetching it stopped unexpectedly (exit code 3)"
+    for source, outcome in outcomes.items():
+        if source.startswith("d.example"):
+            assert outcome["error"] == stopped
+        elif outcome["pid"] != run["me"]:  # d.example's companion: done or stopped
+            assert outcome["error"] in (None, stopped)
+        else:
+            assert outcome["error"] is None
+    assert sum(outcome["pid"] == run["me"] for outcome in outcomes.values()) == 20
+
+
+def test_publisher_fetch_forks_for_a_big_run_and_stores_everything_once(project):
+    servers = [HTTPServer(host="127.0.0.1", threaded=True) for _ in range(2)]
+    pause = {"seconds": 0.15}
+    sources = []
+    for host, server in enumerate(servers):
+        server.start()
+        server.expect_request("/robots.txt").respond_with_response(Response("", status=404))
+        for n in range(20):
+            path = f"/{n}.rss"
+            server.expect_request(path).respond_with_handler(distinct_feed(pause))
+            sources.append({"id": f"h{host}-{n}", "kind": "feed", "url": server.url_for(path)})
+    try:
+        project.configure(sources, settings={"processes": 2, "robots": True, "per_host": 2})
+        process = subprocess.Popen(
+            project.argv("fetch"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        forked = set()
+        while process.poll() is None:
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+            with contextlib.suppress(OSError):  # it ended between poll() and now
+                forked.update(children.read_text().split())
+            time.sleep(0.02)
+        output, errors = process.communicate()
+        pause["seconds"] = 0
+        assert process.returncode == 0, errors
+        assert forked, "no process was forked"
+        lines = output.splitlines()
+        assert len(lines) == 41 and len(set(lines)) == 41
+        assert lines[-1] == "Fetched 40 sources: 120 new, 0 updated, 0 unchanged, 0 failed."
+        items = project.items()
+        assert len({(item["source_id"], item["key"]) for item in items}) == len(items) == 120
+        with sqlite3.connect(project.data_dir / "publisher.db") as db:
+            hosts = {row[0] for row in db.execute("SELECT host FROM robots")}
+        assert hosts == {server.url_for("/").rstrip("/") for server in servers}
+        # Validators learnt in either process were saved: a second run is all 304s.
+        again = project.run("fetch").output
+        assert again.count("not modified") == 40
+    finally:
+        for server in servers:
+            server.stop()
