@@ -24,11 +24,37 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from publisher.errors import InputError
 
-# Fold only past SMTP's hard limit: List-Unsubscribe and friends stay on one line.
-UNFOLDED = policy.compat32.clone(max_line_length=998)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _FOLD_AT = 78
 MAX_HEADER_TEXT = 900
+
+
+class _OneLinePolicy(policy.Compat32):
+    """compat32, except that a header already fit for one line (printable ASCII within the
+    line limit) is written as it is, without an ``email.header.Header`` built to fold it:
+    the same line, and that building was a third of the time a message took to write."""
+
+    def fold(self, name: str, value) -> str:
+        if self._fits(name, value):
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value) -> bytes:
+        if self._fits(name, value):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+    def _fits(self, name: str, value) -> bool:
+        return (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isprintable()
+            and len(name) + 2 + len(value) <= self.max_line_length
+        )
+
+
+# Fold only past SMTP's hard limit: List-Unsubscribe and friends stay on one line.
+UNFOLDED = _OneLinePolicy(max_line_length=998)
 
 
 class AddressError(InputError):

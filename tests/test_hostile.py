@@ -3,7 +3,10 @@ comes back to life, control characters, terminal escapes, malformed GOV.UK JSON,
 nesting. Each class is closed at the one boundary every path goes through."""
 
 import email
+import email.errors
+import email.generator
 import email.policy
+import io
 import json
 import re
 from urllib.parse import urlsplit
@@ -394,3 +397,41 @@ def test_markdown_from_staff_never_runs(text):
         assert not any(name.lower().startswith("on") for name in attributes)
         for name in ("href", "src"):
             assert not (attributes.get(name) or "").strip().lower().startswith("javascript")
+
+
+ASCII_LINE = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=1100)
+
+
+@given(st.sampled_from(["Subject", "From", "List-Unsubscribe", "X-Long-Header-Name"]), TEXT)
+def test_headers_written_as_one_line_are_what_compat32_folding_writes(name, text):
+    from publisher.messages import UNFOLDED, header_text
+
+    def written(policy, value):
+        try:
+            return policy.fold(name, value), policy.fold_binary(name, value)
+        except email.errors.HeaderParseError as error:  # e.g. a line break then 'X:'
+            return repr(error)
+
+    standard = email.policy.compat32.clone(max_line_length=998)
+    for value in (text, header_text(text), header_text(text).encode("ascii", "replace").decode()):
+        assert written(UNFOLDED, value) == written(standard, value)
+
+
+@given(ASCII_LINE, TEXT, ASCII_LINE)
+def test_a_whole_message_is_written_as_compat32_would_write_it(subject, name, link):
+    from publisher.messages import Mailbox, build_message, header_text
+
+    name = header_text(name)  # as every caller does
+    message = build_message(
+        subject=subject,
+        sender=Mailbox("team@la.example", name),
+        to=Mailbox("dsl@school.example", name),
+        text="Dear colleague",
+        html="<p>Dear colleague</p>",
+        reply_to=Mailbox("reply@la.example", subject),
+        headers={"List-Unsubscribe": f"<https://la.example/u?{link}>", "X-Name": name},
+    )
+    written = io.BytesIO()
+    standard = email.policy.compat32.clone(max_line_length=998)
+    email.generator.BytesGenerator(written, policy=standard).flatten(message)
+    assert bytes(message) == written.getvalue()
