@@ -204,6 +204,7 @@ def main() -> None:
     ports, control, process = start_hosts()
     run(per_host=1, host_delay=1.0, ports=ports, control=control)  # the defaults
     run(per_host=1, host_delay=0.1, ports=ports, control=control)
+    run(per_host=1, host_delay=0.0, ports=ports, control=control)  # no spacing
     run(per_host=2, host_delay=0.0, ports=ports, control=control)
     run(per_host=2, host_delay=0.0, ports=ports, control=control, per_host_sources=100)
     control.send("stop")

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 from collections import defaultdict
@@ -70,7 +71,7 @@ def run_jobs(
         return
     groups = _host_groups(jobs, processes if _can_fork() else 1)
     done: queue.SimpleQueue = queue.SimpleQueue()
-    children = [_start_child(group, _share(threads, group, jobs)) for group in groups[1:]]
+    children = [_start_child(group, _share(threads, group, jobs), robots) for group in groups[1:]]
     try:
         # Threads start only now: a process must not fork while other threads run.
         for connection, process, group in children:
@@ -121,24 +122,27 @@ def _share(threads: int, group: list, jobs: list) -> int:
 
 
 def _start_child(
-    group: list[tuple[int, Job]], threads: int
+    group: list[tuple[int, Job]], threads: int, robots: RobotsCache
 ) -> tuple[Connection, multiprocessing.Process, list[tuple[int, Job]]]:
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(group, threads, theirs), daemon=True)
+    process = context.Process(target=_child, args=(group, threads, robots, theirs), daemon=True)
     process.start()
     theirs.close()
     return ours, process, group
 
 
-def _child(group: list[tuple[int, Job]], threads: int, connection: Connection) -> None:
-    robots = next((job.context.http.robots for _, job in group if job.context.http.robots), None)
+def _child(
+    group: list[tuple[int, Job]], threads: int, robots: RobotsCache, connection: Connection
+) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops its children itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(_run, index, job): index for index, job in group}
             for future in as_completed(futures):
                 connection.send_bytes(pickle.dumps(_outcome(future, futures[future])))
-        connection.send_bytes(pickle.dumps(_ChildEnded(robots.learnt if robots else {})))
+        connection.send_bytes(pickle.dumps(_ChildEnded(robots.learnt)))
     except OSError:  # the parent is gone (killed): nobody wants the rest
         os._exit(1)
 

@@ -2,6 +2,8 @@
 
 import contextlib
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -80,7 +82,10 @@ def test_a_forked_process_that_dies_fails_its_unfinished_sources_by_name():
     assert sum(outcome["pid"] == run["me"] for outcome in outcomes.values()) == 20
 
 
-def test_publisher_fetch_forks_for_a_big_run_and_stores_everything_once(project):
+@pytest.fixture
+def two_hosts(project):
+    """Two local servers with 20 feeds each (answered after ``pause["seconds"]``), configured
+    as 40 sources to fetch in up to two processes; yields the servers and the pause."""
     servers = [HTTPServer(host="127.0.0.1", threaded=True) for _ in range(2)]
     pause = {"seconds": 0.15}
     sources = []
@@ -91,32 +96,77 @@ def test_publisher_fetch_forks_for_a_big_run_and_stores_everything_once(project)
             path = f"/{n}.rss"
             server.expect_request(path).respond_with_handler(distinct_feed(pause))
             sources.append({"id": f"h{host}-{n}", "kind": "feed", "url": server.url_for(path)})
+    project.configure(sources, settings={"processes": 2, "robots": True, "per_host": 2})
+    yield servers, pause
+    for server in servers:
+        server.stop()
+
+
+def children_of(pid: int) -> set[str]:
+    with contextlib.suppress(OSError):  # it ended
+        return set(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    return set()
+
+
+def test_publisher_fetch_forks_for_a_big_run_and_stores_everything_once(project, two_hosts):
+    servers, pause = two_hosts
+    process = subprocess.Popen(
+        project.argv("fetch"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    forked = set()
+    while process.poll() is None:
+        forked |= children_of(process.pid)
+        time.sleep(0.02)
+    output, errors = process.communicate()
+    pause["seconds"] = 0
+    assert process.returncode == 0, errors
+    assert forked, "no process was forked"
+    lines = output.splitlines()
+    assert len(lines) == 41 and len(set(lines)) == 41
+    assert lines[-1] == "Fetched 40 sources: 120 new, 0 updated, 0 unchanged, 0 failed."
+    items = project.items()
+    assert len({(item["source_id"], item["key"]) for item in items}) == len(items) == 120
+    with sqlite3.connect(project.data_dir / "publisher.db") as db:
+        hosts = {row[0] for row in db.execute("SELECT host FROM robots")}
+    assert hosts == {server.url_for("/").rstrip("/") for server in servers}
+    # Validators learnt in either process were saved: a second run is all 304s.
+    again = project.run("fetch").output
+    assert again.count("not modified") == 40
+
+
+def test_ctrl_c_stops_every_process_quietly_and_keeps_what_was_stored(project, two_hosts):
+    servers, pause = two_hosts
+    process = subprocess.Popen(
+        project.argv("fetch"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives a command
+    )
+    deadline = time.monotonic() + 10
+    while not (forked := children_of(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert forked, "no process was forked"
+    time.sleep(0.3)  # some sources stored, most not
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
+    output, errors = process.communicate(timeout=20)
+    assert process.returncode != 0
+    assert "Traceback" not in errors, errors
+    assert not any(running(child) for child in forked)
+    pause["seconds"] = 0
+    with sqlite3.connect(project.data_dir / "publisher.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = db.execute("SELECT count(*) FROM items").fetchone()[0]
+    assert stored < 120
+    project.run("fetch")
+    items = project.items()
+    assert len({(item["source_id"], item["key"]) for item in items}) == len(items) == 120
+
+
+def running(pid: str) -> bool:
+    """Whether a process still runs (a zombie, ended but not yet reaped, does not)."""
     try:
-        project.configure(sources, settings={"processes": 2, "robots": True, "per_host": 2})
-        process = subprocess.Popen(
-            project.argv("fetch"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        forked = set()
-        while process.poll() is None:
-            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-            with contextlib.suppress(OSError):  # it ended between poll() and now
-                forked.update(children.read_text().split())
-            time.sleep(0.02)
-        output, errors = process.communicate()
-        pause["seconds"] = 0
-        assert process.returncode == 0, errors
-        assert forked, "no process was forked"
-        lines = output.splitlines()
-        assert len(lines) == 41 and len(set(lines)) == 41
-        assert lines[-1] == "Fetched 40 sources: 120 new, 0 updated, 0 unchanged, 0 failed."
-        items = project.items()
-        assert len({(item["source_id"], item["key"]) for item in items}) == len(items) == 120
-        with sqlite3.connect(project.data_dir / "publisher.db") as db:
-            hosts = {row[0] for row in db.execute("SELECT host FROM robots")}
-        assert hosts == {server.url_for("/").rstrip("/") for server in servers}
-        # Validators learnt in either process were saved: a second run is all 304s.
-        again = project.run("fetch").output
-        assert again.count("not modified") == 40
-    finally:
-        for server in servers:
-            server.stop()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
