@@ -11,6 +11,7 @@ source's result back, and the parent alone writes to the store.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import queue
@@ -137,6 +138,7 @@ def _child(
 ) -> None:
     # Ctrl-C reaches the whole process group: the parent stops its children itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(_run, index, job): index for index, job in group}
@@ -145,6 +147,13 @@ def _child(
         connection.send_bytes(pickle.dumps(_ChildEnded(robots.learnt)))
     except OSError:  # the parent is gone (killed): nobody wants the rest
         os._exit(1)
+
+
+def _exit_with_parent() -> None:
+    """A child outliving a killed parent would go on fetching for nobody, holding what it
+    inherited (the lock of `publisher check` among them)."""
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(1)
 
 
 def _relay(

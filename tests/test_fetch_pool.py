@@ -163,6 +163,22 @@ def test_ctrl_c_stops_every_process_quietly_and_keeps_what_was_stored(project, t
     assert len({(item["source_id"], item["key"]) for item in items}) == len(items) == 120
 
 
+def test_forked_processes_end_with_a_killed_parent(project, two_hosts):
+    servers, pause = two_hosts
+    pause["seconds"] = 1  # every fetch still under way when the parent is killed
+    process = subprocess.Popen(project.argv("fetch"), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not (forked := children_of(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert forked, "no process was forked"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 0.8  # well before their fetches could end
+    while any(running(child) for child in forked) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(running(child) for child in forked)
+
+
 def running(pid: str) -> bool:
     """Whether a process still runs (a zombie, ended but not yet reaped, does not)."""
     try:
