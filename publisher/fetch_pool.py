@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from publisher.boundary import SourceResultError, checked
 from publisher.config import SourceConfig
-from publisher.http import FetchError, Validators
+from publisher.http import FetchError, Validators, import_requests
 from publisher.models import SourceResult
 from publisher.robots import RobotsCache, RobotsFile
 from publisher.sources import FetchContext, SourceKind
@@ -71,6 +71,8 @@ def run_jobs(
     if not jobs:
         return
     groups = _host_groups(jobs, processes if _can_fork() else 1)
+    if len(groups) > 1:
+        import_requests()
     done: queue.SimpleQueue = queue.SimpleQueue()
     children = [_start_child(group, _share(threads, group, jobs), robots) for group in groups[1:]]
     try:

@@ -31,7 +31,9 @@ def fetch(source: SourceConfig, context: FetchContext) -> SourceResult:
     context.http.robots.learnt[host] = RobotsFile(host, "", datetime.now(UTC))
     if SCENARIO == "crash" and host == "d.example" and os.getpid() != MAIN:
         os._exit(3)
-    return SourceResult(items=(Item(source.id, source.url, str(os.getpid())),))
+    # Imported before forking, not again by each process (no source here makes a request).
+    summary = "requests imported" if "requests" in sys.modules else ""
+    return SourceResult(items=(Item(source.id, source.url, str(os.getpid()), summary),))
 
 
 SCENARIO, PROCESSES = sys.argv[1], int(sys.argv[2])
@@ -54,6 +56,7 @@ outcomes = [
     {
         "source": jobs[fetched.index].source.id,
         "pid": fetched.result.items[0].title if fetched.result else None,
+        "requests": bool(fetched.result and fetched.result.items[0].summary),
         "error": fetched.error,
         "learnt": [validators.etag for validators in fetched.learnt.values()],
     }

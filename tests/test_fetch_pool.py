@@ -55,6 +55,7 @@ def test_a_big_run_is_shared_by_host_between_this_process_and_a_forked_one():
     assert all(outcome["learnt"] == [f'"{outcome["source"]}"'] for outcome in outcomes)
     assert run["robots"] == [f"{host}.example" for host in "abcd"]
     assert not any(outcome["error"] for outcome in outcomes)
+    assert all(outcome["requests"] for outcome in outcomes)
 
 
 @pytest.mark.parametrize(
