@@ -60,8 +60,9 @@ def fetch_sources(
 ) -> list[SourceReport]:
     """Fetch sources (all, or those named in ``only``) and store what they hold.
 
-    Network work runs in worker threads; each source's items, state and HTTP validators
-    are then written in one transaction, so a failure or crash loses nothing already stored
+    Sources are fetched and parsed in worker threads (in a big run, in forked processes
+    too: publisher.fetch_pool); this thread then writes each source's items, state and
+    HTTP validators in one transaction, so a failure or crash loses nothing already stored
     and a broken source never stops the others.
     """
     wanted = set(only) if only else None
