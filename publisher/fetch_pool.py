@@ -145,10 +145,29 @@ def _child(
         with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(_run, index, job): index for index, job in group}
             for future in as_completed(futures):
-                connection.send_bytes(pickle.dumps(_outcome(future, futures[future])))
-        connection.send_bytes(pickle.dumps(_ChildEnded(robots.learnt)))
+                index = futures[future]
+                connection.send_bytes(_message(index, _outcome(future, index)))
+        connection.send_bytes(_message(None, robots.learnt))  # the last word
     except OSError:  # the parent is gone (killed): nobody wants the rest
         os._exit(1)
+
+
+def _message(index: int | None, value: object) -> bytes:
+    """A job's index, and its outcome pickled on its own: whatever a plugin returned that
+    cannot cross between processes fails that one source, by name."""
+    try:
+        payload = pickle.dumps(value)
+    except Exception as error:  # noqa: BLE001 - e.g. a class defined inside a function
+        payload = pickle.dumps(_stuck(index, error))
+    return pickle.dumps((index, payload))
+
+
+def _stuck(index: int | None, error: Exception) -> Fetched | dict:
+    """What stands for a value that could not cross between processes."""
+    if index is None:  # what a child learnt of robots.txt files: they are asked again
+        return {}
+    problem = f"unreadable data from the source (cannot be passed between processes): {error!r}"
+    return Fetched(index, error=problem)
 
 
 def _exit_with_parent() -> None:
@@ -169,19 +188,24 @@ def _relay(
     robots: dict[str, RobotsFile] = {}
     try:
         while True:
-            message = pickle.loads(connection.recv_bytes())
-            if isinstance(message, _ChildEnded):
-                robots = message.robots
+            index, payload = pickle.loads(connection.recv_bytes())
+            try:
+                value = pickle.loads(payload)
+            except Exception as error:  # noqa: BLE001 - e.g. a time zone that will not load
+                value = _stuck(index, error)
+            if index is None:
+                robots = value
             else:
-                pending.discard(message.index)
-                done.put(message)
+                pending.discard(index)
+                done.put(value)
     except (EOFError, OSError):  # it finished, or died
         pass
-    process.join()
-    stopped = f"the process fetching it stopped unexpectedly (exit code {process.exitcode})"
-    for index in sorted(pending):
-        done.put(Fetched(index, error=stopped))
-    done.put(_ChildEnded(robots))
+    finally:  # whatever happened, the run hears of every source and of this child's end
+        process.join()
+        stopped = f"the process fetching it stopped unexpectedly (exit code {process.exitcode})"
+        for index in sorted(pending):
+            done.put(Fetched(index, error=stopped))
+        done.put(_ChildEnded(robots))
 
 
 def _outcome(future: Future, index: int) -> Fetched:

@@ -5,7 +5,9 @@ JSON: the test process runs server threads, and a process with threads never for
 
 Sources live on hosts a.example ... d.example (10 each); their kind fetches nothing but
 says which process ran it. Scenarios: ``plain``; ``crash`` (a forked process exits while
-fetching d.example); ``threaded`` (another thread runs, as in the web app).
+fetching d.example); ``threaded`` (another thread runs, as in the web app); ``unpicklable``
+and ``unloadable`` (d.example-3's date has a time zone that cannot be pickled, or cannot be
+unpickled).
 """
 
 import json
@@ -13,7 +15,7 @@ import os
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from publisher.config import Settings, SourceConfig
 from publisher.fetch_pool import Job, run_jobs
@@ -25,15 +27,30 @@ from publisher.sources import FetchContext, SourceKind
 HOSTS = ("a.example", "b.example", "c.example", "d.example")
 
 
+class Odd(tzinfo):
+    """A time zone that pickles but cannot be unpickled (its __init__ needs an argument)."""
+
+    def __init__(self, hours: int):
+        self.hours = hours
+
+    def utcoffset(self, moment):
+        return timedelta(hours=self.hours)
+
+
 def fetch(source: SourceConfig, context: FetchContext) -> SourceResult:
     host = source.url.split("/")[2]
     context.http.learnt[source.url] = Validators(etag=f'"{source.id}"')
     context.http.robots.learnt[host] = RobotsFile(host, "", datetime.now(UTC))
     if SCENARIO == "crash" and host == "d.example" and os.getpid() != MAIN:
         os._exit(3)
+    published = None
+    if source.id == "d.example-3" and SCENARIO in ("unpicklable", "unloadable"):
+        zone = type("Local", (tzinfo,), {"utcoffset": lambda self, moment: timedelta(0)})
+        published = datetime(2024, 2, 23, tzinfo=zone() if SCENARIO == "unpicklable" else Odd(1))
     # Imported before forking, not again by each process (no source here makes a request).
     summary = "requests imported" if "requests" in sys.modules else ""
-    return SourceResult(items=(Item(source.id, source.url, str(os.getpid()), summary),))
+    item = Item(source.id, source.url, str(os.getpid()), summary, published)
+    return SourceResult(items=(item,))
 
 
 SCENARIO, PROCESSES = sys.argv[1], int(sys.argv[2])

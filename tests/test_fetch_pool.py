@@ -58,6 +58,19 @@ def test_a_big_run_is_shared_by_host_between_this_process_and_a_forked_one():
     assert all(outcome["requests"] for outcome in outcomes)
 
 
+@pytest.mark.parametrize("scenario", ["unpicklable", "unloadable"])
+def test_a_result_that_cannot_cross_between_processes_fails_that_source_by_name(scenario):
+    run = fetch_in_processes(scenario, processes=2)
+    outcomes = {outcome["source"]: outcome for outcome in run["outcomes"]}
+    assert len(outcomes) == len(run["outcomes"]) == 40
+    assert outcomes["d.example-0"]["pid"] != run["me"]  # d.example was a forked process's
+    stuck = outcomes.pop("d.example-3")
+    assert stuck["error"].startswith(
+        "unreadable data from the source (cannot be passed between processes): "
+    )
+    assert not any(outcome["error"] for outcome in outcomes.values())
+
+
 @pytest.mark.parametrize(
     ("scenario", "processes"), [("plain", 1), ("threaded", 2)], ids=["asked-for-one", "threaded"]
 )
