@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from publisher.config import Config, SourceConfig
 from publisher.detect import detect_changes, new_item_changes
@@ -76,7 +75,7 @@ def fetch_sources(
     robots = RobotsCache(store.robots_files())
     files = DocumentFiles(store.data_dir)
     jobs = []
-    for source in interleave_by_host(sources):
+    for source in sources:
         kind = kinds[source.kind]
         state = states.get(source.id, SourceState())
         # A source whose configuration changed (a new selector, say) is read afresh.
@@ -109,21 +108,6 @@ def fetch_sources(
 
 def config_hash(source: SourceConfig) -> str:
     return digest(source.kind, source.url, json.dumps(source.options, sort_keys=True, default=str))
-
-
-def interleave_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
-    """Round-robin over hosts, so workers waiting on one host's politeness gate never
-    leave the other hosts idle."""
-    by_host: dict[str, list[SourceConfig]] = defaultdict(list)
-    for source in sources:
-        by_host[urlsplit(source.url or "").netloc].append(source)
-    queues = list(by_host.values())
-    return [
-        queue[index]
-        for index in range(max(map(len, queues)))
-        for queue in queues
-        if index < len(queue)
-    ]
 
 
 def _store_result(

@@ -3,15 +3,17 @@
 Fetching is mostly waiting, so threads overlap it well; but parsing, HTTP bookkeeping and
 storing all need the one interpreter lock (the GIL), so a run of hundreds of feeds ends up
 waiting on one core. A big run is therefore split by host across forked processes, each
-with its own threads and lock. Every source of a host goes to the same process, so the
-per-host politeness rules hold as before. Children only fetch and parse: they send each
-source's result back, and the parent alone writes to the store.
+with its own threads and lock. Every source of a host (the host a source is fetched from:
+GOV.UK paths included) goes to the same process, so the per-host politeness rules hold as
+before; only a redirect to another host can reach it from two processes. Children only
+fetch and parse: they send each source's result back, and the parent alone writes to the
+store.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
-import multiprocessing.connection
 import os
 import pickle
 import queue
@@ -35,6 +37,7 @@ from publisher.sources import FetchContext, SourceKind
 # A process is worth forking only for this many sources (forking costs a few milliseconds;
 # fetching 20 feeds takes hundreds).
 SOURCES_PER_PROCESS = 20
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class Job:
     kind: SourceKind
     source: SourceConfig
     context: FetchContext
+
+
+# One host's jobs, each with its place in the run; a group of hosts is a list of these.
+HostJobs = list[tuple[int, Job]]
 
 
 @dataclass(frozen=True)
@@ -64,25 +71,35 @@ def run_jobs(
 ) -> Iterator[Fetched]:
     """Yield each job's outcome as it finishes, in the calling thread.
 
-    Up to ``processes`` processes (this one included) share the jobs by host, and
-    ``threads`` worker threads are shared out in proportion. What children learn of
-    robots.txt files is added to ``robots.learnt``.
+    Jobs are taken round-robin by host, so workers waiting on one host's politeness gate
+    never leave the others idle. Up to ``processes`` processes (this one included) share
+    the jobs by host, and exactly ``threads`` worker threads are shared among them by what
+    each can use at once. What children learn of robots.txt files is added to
+    ``robots.learnt``.
     """
     if not jobs:
         return
-    groups = _host_groups(jobs, processes if _can_fork() else 1)
+    groups = _host_groups(jobs, min(threads, processes) if _can_fork() else 1)
+    shares = _thread_shares(threads, [_usable(group) for group in groups])
     if len(groups) > 1:
         import_requests()
+    local, local_threads = list(groups[0]), shares[0]
+    children = []
     done: queue.SimpleQueue = queue.SimpleQueue()
-    children = [_start_child(group, _share(threads, group, jobs), robots) for group in groups[1:]]
     try:
+        for group, share in zip(groups[1:], shares[1:], strict=True):
+            try:
+                children.append(_start_child(_interleaved(group), share, robots))
+            except OSError:  # no process to be had (a container's limit): fetched here
+                local += group
+                local_threads += share
         # Threads start only now: a process must not fork while other threads run.
         for connection, process, group in children:
             threading.Thread(
                 target=_relay, args=(connection, process, group, done), daemon=True
             ).start()
-        with ThreadPoolExecutor(max_workers=_share(threads, groups[0], jobs)) as pool:
-            for index, job in groups[0]:
+        with ThreadPoolExecutor(max_workers=local_threads) as pool:
+            for index, job in _interleaved(local):
                 future = pool.submit(_run, index, job)
                 future.add_done_callback(lambda future, i=index: done.put(_outcome(future, i)))
             remaining, running = len(jobs), len(children)
@@ -107,48 +124,84 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def _host_groups(jobs: list[Job], processes: int) -> list[list[tuple[int, Job]]]:
-    by_host: dict[str, list[tuple[int, Job]]] = defaultdict(list)
+def _host_groups(jobs: list[Job], processes: int) -> list[list[HostJobs]]:
+    by_host: dict[str, HostJobs] = defaultdict(list)
     for index, job in enumerate(jobs):
-        by_host[urlsplit(job.source.url or "").netloc].append((index, job))
+        by_host[_host(job)].append((index, job))
     count = max(1, min(processes, len(by_host), len(jobs) // SOURCES_PER_PROCESS))
-    groups: list[list[tuple[int, Job]]] = [[] for _ in range(count)]
+    groups: list[list[HostJobs]] = [[] for _ in range(count)]
     for host_jobs in sorted(by_host.values(), key=len, reverse=True):
-        min(groups, key=len).extend(host_jobs)
-    for group in groups:
-        group.sort(key=lambda pair: pair[0])  # keep the hosts interleaved
+        min(groups, key=lambda group: sum(map(len, group))).append(host_jobs)
     return groups
 
 
-def _share(threads: int, group: list, jobs: list) -> int:
-    return max(1, round(threads * len(group) / len(jobs)))
+def _host(job: Job) -> str:
+    """The host a job's requests go to (a GOV.UK path's is the GOV.UK API's)."""
+    return urlsplit(job.context.http.origin or job.source.url or "").netloc.lower()
+
+
+def _usable(group: list[HostJobs]) -> int:
+    """How many of a group's requests politeness lets run at once."""
+    return sum(
+        min(len(host_jobs), host_jobs[0][1].context.http.policy.per_host) for host_jobs in group
+    )
+
+
+def _thread_shares(threads: int, usable: list[int]) -> list[int]:
+    """``threads`` shared among groups (no more groups than threads), one each at least,
+    the rest where the fewest threads serve the most requests that may run at once."""
+    shares = [1] * len(usable)
+    for _ in range(threads - len(usable)):
+        neediest = max(range(len(usable)), key=lambda group: usable[group] / shares[group])
+        shares[neediest] += 1
+    return shares
+
+
+def _interleaved(group: list[HostJobs]) -> HostJobs:
+    """Round-robin over the group's hosts."""
+    return [
+        host_jobs[position]
+        for position in range(max(map(len, group), default=0))
+        for host_jobs in group
+        if position < len(host_jobs)
+    ]
 
 
 def _start_child(
-    group: list[tuple[int, Job]], threads: int, robots: RobotsCache
-) -> tuple[Connection, multiprocessing.Process, list[tuple[int, Job]]]:
+    jobs: HostJobs, threads: int, robots: RobotsCache
+) -> tuple[Connection, multiprocessing.Process, HostJobs]:
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(group, threads, robots, theirs), daemon=True)
+    process = context.Process(
+        target=_child, args=(jobs, threads, robots, theirs, os.getpid()), daemon=True
+    )
     process.start()
     theirs.close()
-    return ours, process, group
+    return ours, process, jobs
 
 
 def _child(
-    group: list[tuple[int, Job]], threads: int, robots: RobotsCache, connection: Connection
+    jobs: HostJobs, threads: int, robots: RobotsCache, connection: Connection, parent: int
 ) -> None:
+    _end_with_parent(parent)
     # Ctrl-C reaches the whole process group: the parent stops its children itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
-    try:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {pool.submit(_run, index, job): index for index, job in group}
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = {pool.submit(_run, index, job): index for index, job in jobs}
+        try:
             for future in as_completed(futures):
                 index = futures[future]
                 connection.send_bytes(_message(index, _outcome(future, index)))
-        connection.send_bytes(_message(None, robots.learnt))  # the last word
-    except OSError:  # the parent is gone (killed): nobody wants the rest
+            connection.send_bytes(_message(None, robots.learnt))  # the last word
+        except OSError:  # the parent stopped listening: nobody wants the rest
+            os._exit(1)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have Linux end this process when its parent ends, kill -9 included: it would go
+    on fetching for nobody, holding what it inherited (the lock of `publisher check`)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before that took hold
         os._exit(1)
 
 
@@ -157,12 +210,12 @@ def _message(index: int | None, value: object) -> bytes:
     cannot cross between processes fails that one source, by name."""
     try:
         payload = pickle.dumps(value)
-    except Exception as error:  # noqa: BLE001 - e.g. a class defined inside a function
+    except BaseException as error:  # noqa: BLE001 - e.g. a class made inside a function
         payload = pickle.dumps(_stuck(index, error))
     return pickle.dumps((index, payload))
 
 
-def _stuck(index: int | None, error: Exception) -> Fetched | dict:
+def _stuck(index: int | None, error: BaseException) -> Fetched | dict:
     """What stands for a value that could not cross between processes."""
     if index is None:  # what a child learnt of robots.txt files: they are asked again
         return {}
@@ -180,32 +233,41 @@ def _exit_with_parent() -> None:
 def _relay(
     connection: Connection,
     process: multiprocessing.Process,
-    group: list[tuple[int, Job]],
+    jobs: HostJobs,
     done: queue.SimpleQueue,
 ) -> None:
     """Pass a child's messages on; if it dies, its unfinished sources fail by name."""
-    pending = {index for index, _ in group}
+    pending = {index for index, _ in jobs}
     robots: dict[str, RobotsFile] = {}
     try:
         while True:
             index, payload = pickle.loads(connection.recv_bytes())
             try:
                 value = pickle.loads(payload)
-            except Exception as error:  # noqa: BLE001 - e.g. a time zone that will not load
+            except BaseException as error:  # noqa: BLE001 - a plugin's class may even exit
                 value = _stuck(index, error)
-            if index is None:
+            if index is None:  # the last word (a process the plugin forked may hold the pipe)
                 robots = value
-            else:
-                pending.discard(index)
-                done.put(value)
-    except (EOFError, OSError):  # it finished, or died
+                break
+            pending.discard(index)
+            done.put(value)
+    except (EOFError, OSError):  # it died
         pass
     finally:  # whatever happened, the run hears of every source and of this child's end
+        connection.close()  # a child still writing fails and ends, rather than wait on us
         process.join()
-        stopped = f"the process fetching it stopped unexpectedly (exit code {process.exitcode})"
         for index in sorted(pending):
-            done.put(Fetched(index, error=stopped))
+            done.put(Fetched(index, error=_stopped(process.exitcode)))
         done.put(_ChildEnded(robots))
+
+
+def _stopped(exit_code: int | None) -> str:
+    how = (
+        f"killed by signal {-exit_code}"
+        if exit_code and exit_code < 0
+        else f"exit code {exit_code}"
+    )
+    return f"the process fetching it stopped unexpectedly ({how})"
 
 
 def _outcome(future: Future, index: int) -> Fetched:

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fo
 SCRIPT = Path(__file__).parent / "fetch_in_processes.py"
 
 
-def fetch_in_processes(scenario: str, processes: int) -> dict:
+def fetch_in_processes(scenario: str, processes: int, threads: int = 8) -> dict:
     answer = subprocess.run(
-        [sys.executable, str(SCRIPT), scenario, str(processes)],
+        [sys.executable, str(SCRIPT), scenario, str(processes), str(threads)],
         capture_output=True,
         text=True,
         check=True,
@@ -58,7 +58,7 @@ def test_a_big_run_is_shared_by_host_between_this_process_and_a_forked_one():
     assert all(outcome["requests"] for outcome in outcomes)
 
 
-@pytest.mark.parametrize("scenario", ["unpicklable", "unloadable"])
+@pytest.mark.parametrize("scenario", ["unpicklable", "unloadable", "quits"])
 def test_a_result_that_cannot_cross_between_processes_fails_that_source_by_name(scenario):
     run = fetch_in_processes(scenario, processes=2)
     outcomes = {outcome["source"]: outcome for outcome in run["outcomes"]}
@@ -81,11 +81,14 @@ def test_one_process_when_asked_for_one_or_when_other_threads_run(scenario, proc
     assert len(run["outcomes"]) == 40 and not any(o["error"] for o in run["outcomes"])
 
 
-def test_a_forked_process_that_dies_fails_its_unfinished_sources_by_name():
-    run = fetch_in_processes("crash", processes=2)
+@pytest.mark.parametrize(
+    ("scenario", "how"), [("crash", "exit code 3"), ("killed", "killed by signal 9")]
+)
+def test_a_forked_process_that_dies_fails_its_unfinished_sources_by_name(scenario, how):
+    run = fetch_in_processes(scenario, processes=2)
     outcomes = {outcome["source"]: outcome for outcome in run["outcomes"]}
     assert len(outcomes) == len(run["outcomes"]) == 40  # each source reported once
-    stopped = "the process fetching it stopped unexpectedly (exit code 3)"
+    stopped = f"the process fetching it stopped unexpectedly ({how})"
     for source, outcome in outcomes.items():
         if source.startswith("d.example"):
             assert outcome["error"] == stopped
@@ -94,6 +97,53 @@ def test_a_forked_process_that_dies_fails_its_unfinished_sources_by_name():
         else:
             assert outcome["error"] is None
     assert sum(outcome["pid"] == run["me"] for outcome in outcomes.values()) == 20
+
+
+def test_sources_are_shared_by_the_host_they_are_fetched_from():
+    run = fetch_in_processes("gov.uk", processes=2)
+    by_host = processes_by_host(run["outcomes"])
+    # GOV.UK paths and addresses, in any case, are one host: one process's politeness.
+    assert len(by_host["www.gov.uk"]) == 1
+    assert all(len(pids) == 1 for pids in by_host.values()), by_host
+    assert len(set().union(*by_host.values())) == 2
+
+
+def threads_by_process(outcomes: list[dict]) -> dict[str, set[str]]:
+    threads = defaultdict(set)
+    for outcome in outcomes:
+        threads[outcome["pid"]].add(outcome["thread"])
+    return threads
+
+
+@pytest.mark.parametrize(("threads", "processes"), [(1, 2), (3, 4), (5, 2)])
+def test_workers_is_the_number_of_threads_in_all_processes_together(threads, processes):
+    run = fetch_in_processes("plain", processes, threads)
+    used = threads_by_process(run["outcomes"])
+    assert sum(map(len, used.values())) <= threads
+    assert len(used) == min(threads, 2)  # 40 sources are worth two processes at most
+
+
+def test_threads_go_where_politeness_lets_them_work():
+    run = fetch_in_processes("skewed", processes=2, threads=8)
+    used = threads_by_process(run["outcomes"])
+    big = {outcome["pid"] for outcome in run["outcomes"] if outcome["source"].startswith("big")}
+    # big.example takes one request at a time: one thread; the 40 other hosts get the rest.
+    assert {pid: len(threads) for pid, threads in used.items()} == {
+        pid: 1 if pid in big else 7 for pid in used
+    }
+
+
+def test_a_refused_fork_fetches_everything_here():
+    run = fetch_in_processes("no-fork", processes=2)
+    assert {outcome["pid"] for outcome in run["outcomes"]} == {run["me"]}
+    assert len(run["outcomes"]) == 40 and not any(o["error"] for o in run["outcomes"])
+
+
+def test_a_process_a_plugin_forks_does_not_hold_up_the_run():
+    started = time.monotonic()
+    run = fetch_in_processes("grandchild", processes=2)
+    assert time.monotonic() - started < 3  # the plugin's own process lives 5 s
+    assert len(run["outcomes"]) == 40 and not any(o["error"] for o in run["outcomes"])
 
 
 @pytest.fixture
@@ -191,6 +241,23 @@ def test_forked_processes_end_with_a_killed_parent(project, two_hosts):
     while any(running(child) for child in forked) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not any(running(child) for child in forked)
+
+
+def test_a_forked_process_stuck_in_c_ends_with_a_killed_parent():
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "stuck", "2"], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline() == "fetching\n"
+    deadline = time.monotonic() + 10
+    while not (forked := children_of(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # d.example-3 holds the interpreter lock in sleep(30) by now
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 1
+    while any(running(child) for child in forked) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert forked and not any(running(child) for child in forked)
 
 
 def running(pid: str) -> bool:
