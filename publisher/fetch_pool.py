@@ -4,8 +4,9 @@ Fetching is mostly waiting, so threads overlap it well; but parsing, HTTP bookke
 storing all need the one interpreter lock (the GIL), so a run of hundreds of feeds ends up
 waiting on one core. A big run is therefore split by host across forked processes, each
 with its own threads and lock. Every source of a host (the host a source is fetched from:
-GOV.UK paths included) goes to the same process, so the per-host politeness rules hold as
-before; only a redirect to another host can reach it from two processes. Children only
+GOV.UK paths and feeds discovered on earlier runs included) goes to the same process, so
+the per-host politeness rules hold as before; only a redirect to another host can reach it
+from two processes at once. Children only
 fetch and parse: they send each source's result back, and the parent alone writes to the
 store.
 """
@@ -136,8 +137,11 @@ def _host_groups(jobs: list[Job], processes: int) -> list[list[HostJobs]]:
 
 
 def _host(job: Job) -> str:
-    """The host a job's requests go to (a GOV.UK path's is the GOV.UK API's)."""
-    return urlsplit(job.context.http.origin or job.source.url or "").netloc.lower()
+    """The host a job's requests go to: the feed found on an earlier run, or the source's
+    address (a GOV.UK path's is the GOV.UK API's)."""
+    context = job.context
+    address = context.state.resolved_url or context.http.origin or job.source.url or ""
+    return urlsplit(address).netloc.lower()
 
 
 def _usable(group: list[HostJobs]) -> int:

@@ -12,7 +12,8 @@ says which process and thread ran it. Scenarios:
 - ``unpicklable``, ``unloadable``, ``quits``: d.example-3's date has a time zone that
   cannot be pickled, cannot be unpickled, or calls sys.exit() when unpickled;
 - ``gov.uk``: 40 more sources on GOV.UK, half as paths (fetched from the API's host, as
-  ``publisher.fetch`` sets their origin), half as full addresses in capitals;
+  ``publisher.fetch`` sets their origin), half as full addresses in capitals; and 30 on
+  e.example whose feeds an earlier run found on www.gov.uk;
 - ``skewed``: 60 sources on big.example (per_host 1) and 40 hosts with one source each;
 - ``grandchild``: d.example-3's fetch forks a process of its own that lives 5 s;
 - ``stuck``: d.example-3's fetch holds the interpreter lock in C for 30 s;
@@ -33,7 +34,7 @@ from urllib.parse import urljoin
 from publisher.config import Settings, SourceConfig
 from publisher.fetch_pool import Job, run_jobs
 from publisher.http import HttpClient, HttpPolicy
-from publisher.models import Item, SourceResult, Validators
+from publisher.models import Item, SourceResult, SourceState, Validators
 from publisher.robots import RobotsCache, RobotsFile
 from publisher.sources import FetchContext, SourceKind
 
@@ -93,13 +94,12 @@ def fetch(source: SourceConfig, context: FetchContext) -> SourceResult:
     return SourceResult(items=(item,))
 
 
-def job(source_id: str, url: str) -> Job:
+def job(source_id: str, url: str, state: SourceState | None = None) -> Job:
     policy = HttpPolicy(per_host=1 if SCENARIO == "skewed" else 2)
     origin = urljoin("https://www.gov.uk/", url)  # as publisher.fetch gives it
     http = HttpClient(policy, robots=robots, origin=origin)
-    return Job(
-        kind, SourceConfig(source_id, "test", url, source_id), FetchContext(http, Settings())
-    )
+    context = FetchContext(http, Settings(), state or SourceState())
+    return Job(kind, SourceConfig(source_id, "test", url, source_id), context)
 
 
 SCENARIO, PROCESSES = sys.argv[1], int(sys.argv[2])
@@ -111,6 +111,9 @@ jobs = [job(f"{host}-{n}", f"https://{host}/{n}.rss") for n in range(10) for hos
 if SCENARIO == "gov.uk":
     jobs += [job(f"www.gov.uk-path{n}", f"/government/news/{n}") for n in range(20)]
     jobs += [job(f"www.gov.uk-full{n}", f"https://WWW.GOV.UK/feeds/{n}.atom") for n in range(20)]
+    for n in range(30):
+        found = SourceState(resolved_url=f"https://www.gov.uk/found/{n}.atom")
+        jobs.append(job(f"www.gov.uk-found{n}", f"https://e.example/{n}", found))
 elif SCENARIO == "skewed":
     jobs = [job(f"big.example-{n}", f"https://big.example/{n}.rss") for n in range(60)]
     jobs += [job(f"h{n}.example-0", f"https://h{n}.example/feed.rss") for n in range(40)]
