@@ -6,15 +6,12 @@ waiting on one core. A big run is therefore split by host across forked processe
 with its own threads and lock. Every source of a host (the host a source is fetched from:
 GOV.UK paths and feeds discovered on earlier runs included) goes to the same process, so
 the per-host politeness rules hold as before; only a redirect to another host can reach it
-from two processes at once. Children only
-fetch and parse: they send each source's result back, and the parent alone writes to the
-store.
+from two processes at once. Children only fetch and parse: they send each source's result
+back, and the parent alone writes to the store.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import pickle
 import queue
@@ -25,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from publisher.boundary import SourceResultError, checked
@@ -34,6 +31,10 @@ from publisher.http import FetchError, Validators, import_requests
 from publisher.models import SourceResult
 from publisher.robots import RobotsCache, RobotsFile
 from publisher.sources import FetchContext, SourceKind
+
+if TYPE_CHECKING:  # multiprocessing is imported only by a run that forks
+    from multiprocessing import Process
+    from multiprocessing.connection import Connection
 
 # A process is worth forking only for this many sources (forking costs a few milliseconds;
 # fetching 20 feeds takes hundreds).
@@ -173,7 +174,9 @@ def _interleaved(group: list[HostJobs]) -> HostJobs:
 
 def _start_child(
     jobs: HostJobs, threads: int, robots: RobotsCache
-) -> tuple[Connection, multiprocessing.Process, HostJobs]:
+) -> tuple[Connection, Process, HostJobs]:
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe(duplex=False)
     process = context.Process(
@@ -204,6 +207,8 @@ def _child(
 def _end_with_parent(parent: int) -> None:
     """Have Linux end this process when its parent ends, kill -9 included: it would go
     on fetching for nobody, holding what it inherited (the lock of `publisher check`)."""
+    import ctypes
+
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent ended before that took hold
         os._exit(1)
@@ -227,16 +232,9 @@ def _stuck(index: int | None, error: BaseException) -> Fetched | dict:
     return Fetched(index, error=problem)
 
 
-def _exit_with_parent() -> None:
-    """A child outliving a killed parent would go on fetching for nobody, holding what it
-    inherited (the lock of `publisher check` among them)."""
-    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
-    os._exit(1)
-
-
 def _relay(
     connection: Connection,
-    process: multiprocessing.Process,
+    process: Process,
     jobs: HostJobs,
     done: queue.SimpleQueue,
 ) -> None:
