@@ -149,7 +149,8 @@ def sender_mailbox(organisation) -> Mailbox:
 
 
 def _folded(value: str) -> str | Header:
-    """Short ASCII values as they are; others folded (and encoded) to lines of 78."""
+    """Short ASCII values as they are; others as a Header: encoded (RFC 2047) if not
+    ASCII, and folded where a line would pass the policy's 998-octet limit."""
     if value.isascii() and len(value) <= _FOLD_AT:
         return value
     return Header(value, "utf-8" if not value.isascii() else "us-ascii", maxlinelen=_FOLD_AT)
