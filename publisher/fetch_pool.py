@@ -65,6 +65,8 @@ class Fetched:
 
 @dataclass(frozen=True)
 class _ChildEnded:
+    """A forked process is done, and this is what it learnt of robots.txt files."""
+
     robots: dict[str, RobotsFile]
 
 
