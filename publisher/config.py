@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MI_TYPES = ("Action", "Information")
 DEFAULT_SITE_URL = "http://localhost:8000/"
+CORES = os.cpu_count() or 1
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -72,7 +73,7 @@ class Settings:
     http: HttpPolicy = HttpPolicy()
     workers: int = 8
     # Processes a big fetch is shared across (publisher.fetch_pool); one a core unless set.
-    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    processes: int = CORES
     templates: Path | None = None
     mi_types: tuple[str, ...] = DEFAULT_MI_TYPES
     site_url: str = DEFAULT_SITE_URL
@@ -381,7 +382,7 @@ class _Validator:
             govuk_base_url=str(settings.get("govuk_base_url", DEFAULT_GOVUK_BASE_URL)).rstrip("/"),
             http=http,
             workers=int(number("workers", Settings.workers, "a whole number, 1 or more", 1)),
-            processes=int(number("processes", os.cpu_count() or 1, "a whole number, 1 or more", 1)),
+            processes=int(number("processes", CORES, "a whole number, 1 or more", 1)),
             templates=(self.path.parent / templates) if templates else None,
             mi_types=tuple(str(name) for name in mi_types),
             site_url=str(settings.get("site_url", DEFAULT_SITE_URL)),

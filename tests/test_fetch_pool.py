@@ -172,6 +172,25 @@ def children_of(pid: int) -> set[str]:
     return set()
 
 
+def until(condition, seconds: float):
+    """``condition()`` as soon as it is truthy, or as it is after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return value
+
+
+def forked_by(pid: int) -> set[str]:
+    """The processes ``pid`` forks, once there are some (10 s at most)."""
+    forked = until(lambda: children_of(pid), 10)
+    assert forked, "no process was forked"
+    return forked
+
+
+def all_ended(pids: set[str], seconds: float) -> bool:
+    return until(lambda: not any(running(pid) for pid in pids), seconds)
+
+
 def test_publisher_fetch_forks_for_a_big_run_and_stores_everything_once(project, two_hosts):
     servers, pause = two_hosts
     process = subprocess.Popen(
@@ -207,10 +226,7 @@ def test_ctrl_c_stops_every_process_quietly_and_keeps_what_was_stored(project, t
         text=True,
         start_new_session=True,  # its own process group, as a terminal gives a command
     )
-    deadline = time.monotonic() + 10
-    while not (forked := children_of(process.pid)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert forked, "no process was forked"
+    forked = forked_by(process.pid)
     time.sleep(0.3)  # some sources stored, most not
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
     output, errors = process.communicate(timeout=20)
@@ -231,16 +247,10 @@ def test_forked_processes_end_with_a_killed_parent(project, two_hosts):
     servers, pause = two_hosts
     pause["seconds"] = 1  # every fetch still under way when the parent is killed
     process = subprocess.Popen(project.argv("fetch"), stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not (forked := children_of(process.pid)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert forked, "no process was forked"
+    forked = forked_by(process.pid)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 0.8  # well before their fetches could end
-    while any(running(child) for child in forked) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not any(running(child) for child in forked)
+    assert all_ended(forked, 0.8)  # well before their fetches could end
 
 
 def test_a_forked_process_stuck_in_c_ends_with_a_killed_parent():
@@ -248,16 +258,11 @@ def test_a_forked_process_stuck_in_c_ends_with_a_killed_parent():
         [sys.executable, str(SCRIPT), "stuck", "2"], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout.readline() == "fetching\n"
-    deadline = time.monotonic() + 10
-    while not (forked := children_of(process.pid)) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    forked = forked_by(process.pid)
     time.sleep(0.3)  # d.example-3 holds the interpreter lock in sleep(30) by now
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 1
-    while any(running(child) for child in forked) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert forked and not any(running(child) for child in forked)
+    assert all_ended(forked, 1)
 
 
 def running(pid: str) -> bool:
