@@ -21,11 +21,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from publisher import __version__
+from publisher import __version__, watchdog
 from publisher.models import Validators
 from publisher.robots import RobotsCache
 from publisher.urls import refused_destination
@@ -271,32 +272,26 @@ class HttpClient:
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(f"response too large: {int(declared):,} bytes (limit {limit:,})")
         # A server that trickles bytes never trips the read timeout, and a read blocks until a
-        # whole chunk arrives: a timer cuts the connection when the whole body is overdue.
+        # whole chunk arrives: the watchdog cuts the connection when the whole body is overdue.
         allowed = self.policy.timeout * 3
-        overdue = threading.Event()
-        timer = threading.Timer(allowed, _cut_off, (response, overdue))
-        timer.daemon = True
-        timer.start()
         chunks, size = [], 0
-        try:
-            for chunk in response.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > limit:
-                    raise FetchError(f"response too large: over {limit:,} bytes")
-                chunks.append(chunk)
-        except requests.RequestException:
-            if not overdue.is_set():
-                raise
-        finally:
-            timer.cancel()
+        with watchdog.deadline(allowed, partial(_cut_off, response)) as overdue:
+            try:
+                for chunk in response.iter_content(chunk_size=65536):
+                    size += len(chunk)
+                    if size > limit:
+                        raise FetchError(f"response too large: over {limit:,} bytes")
+                    chunks.append(chunk)
+            except requests.RequestException:
+                if not overdue.is_set():
+                    raise
         if overdue.is_set():
             raise FetchError(f"too slow: the body was still arriving after {allowed:g}s")
         return b"".join(chunks)
 
 
-def _cut_off(response: requests.Response, overdue: threading.Event) -> None:
-    """Close the connection under a read that is taking too long (from a timer thread)."""
-    overdue.set()
+def _cut_off(response: requests.Response) -> None:
+    """Close the connection under a read that is taking too long (from the watchdog)."""
     stream = getattr(getattr(getattr(response.raw, "_fp", None), "fp", None), "raw", None)
     sock = getattr(stream, "_sock", None)
     try:
