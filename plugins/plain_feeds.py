@@ -124,6 +124,8 @@ def _finish(
     if markup and content_type in HTML_TYPES and element in MARKUP_ELEMENTS:
         output = resolve_relative_uris(output, base, "utf-8", content_type)
         output = _sanitize_html(output, "utf-8", content_type)
+    if output.isascii():  # nothing for either repair below to change
+        return output
     with contextlib.suppress(UnicodeError):  # UTF-8 read as Latin-1: repaired, as feedparser does
         output = output.encode("iso-8859-1").decode("utf-8")
     return output.translate(_cp1252)
