@@ -18,7 +18,6 @@ from publisher import hookimpl
 from publisher.dates import from_iso
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Attachment, ChangeNote, Item, Snapshot, SourceResult, digest
-from publisher.sanitise import html_to_text
 from publisher.sources import FetchContext, SourceKind
 from publisher.urls import DEFAULT_GOVUK_BASE_URL, join_on_host, safe_url
 
@@ -219,6 +218,8 @@ def _search_item(result: dict, base_url: str) -> Item | None:
 def _withdrawn_text(notice: dict) -> str | None:
     if not notice:
         return None
+    from publisher.sanitise import html_to_text  # on use: its HTML libraries load slowly
+
     explanation = html_to_text(_text(notice.get("explanation")))
     return explanation or f"Withdrawn on {_text(notice.get('withdrawn_at')) or 'an unknown date'}."
 

@@ -14,8 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
 from publisher import hookimpl
 from publisher.dates import find_date
 from publisher.http import FetchError, raise_for_status
@@ -24,6 +22,8 @@ from publisher.sources import FetchContext, SourceKind
 from publisher.text import plural
 
 if TYPE_CHECKING:
+    from selectolax.lexbor import LexborHTMLParser, LexborNode
+
     from publisher.config import SourceConfig
 
 ITEM_SELECTORS = (
@@ -79,7 +79,7 @@ def fetch_listing(source: SourceConfig, context: FetchContext) -> SourceResult:
         raise_for_status(response)
         if response.not_modified and page_number == 0:
             return SourceResult(not_modified=True)
-        tree = LexborHTMLParser(response.body)
+        tree = _parsed(response.body)
         for item in listing_items(tree, response.url, options):
             found[item.key] = _merge(found.get(item.key), item)
         url = _next_page(tree, response.url, options)
@@ -94,6 +94,12 @@ def fetch_listing(source: SourceConfig, context: FetchContext) -> SourceResult:
     if undated:
         notes.append(f"{plural(undated, 'item')} without a date: check date_selector")
     return SourceResult(items=tuple(items), notes=tuple(notes))
+
+
+def _parsed(body: bytes) -> LexborHTMLParser:
+    from selectolax.lexbor import LexborHTMLParser  # on use: start-up stays quick
+
+    return LexborHTMLParser(body)
 
 
 def listing_items(tree: LexborHTMLParser, page_url: str, options: dict) -> list[Item]:
@@ -193,7 +199,7 @@ def _fill_from_articles(items: list[Item], context: FetchContext, limit: int):
             notes.append(f"could not read {item.url}: {error}")
             filled.append(item)
             continue
-        page = LexborHTMLParser(response.body)
+        page = _parsed(response.body)
         published = item.published or _date(_first(page, ARTICLE_DATE_META))
         summary = item.summary or _meta_text(_first(page, ARTICLE_SUMMARY_META))
         filled.append(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
 from publisher import hookimpl
 from publisher.http import FetchError, raise_for_status
 from publisher.models import Snapshot, SourceResult, digest
 from publisher.sources import FetchContext, SourceKind
 
 if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
     from publisher.config import SourceConfig
 
 DEFAULT_SELECTORS = ("main", "[role=main]", "article", "#content", "body")
@@ -88,6 +88,8 @@ def fetch_page(source: SourceConfig, context: FetchContext) -> SourceResult:
 
 def main_text(html: bytes, selector: str | None = None) -> tuple[str, str]:
     """The page title and the text of its main content, one block per line."""
+    from selectolax.lexbor import LexborHTMLParser  # on use: start-up stays quick
+
     tree = LexborHTMLParser(html)
     selectors = (selector,) if selector else DEFAULT_SELECTORS
     node = next((found for s in selectors if (found := tree.css_first(s)) is not None), None)

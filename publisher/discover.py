@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser
-
 FEED_TYPES = {
     "application/rss+xml": "RSS",
     "application/atom+xml": "Atom",
@@ -24,6 +22,8 @@ class FeedLink:
 def find_feed_links(html: bytes, page_url: str) -> list[FeedLink]:
     """The feeds a page links to, best first: the page's own order, but comment feeds
     (WordPress adds one per post) after the others."""
+    from selectolax.lexbor import LexborHTMLParser  # on use: most commands parse no page
+
     tree = LexborHTMLParser(html)
     links = []
     for node in tree.css("link[href][type]"):

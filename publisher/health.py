@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.config import Config
 from publisher.dates import from_iso, to_iso, utcnow
-from publisher.fetch import SourceReport
 from publisher.models import SourceState
 from publisher.store import Store
+
+if TYPE_CHECKING:
+    from publisher.fetch import SourceReport
 
 
 def source_rows(config: Config, store: Store) -> list[dict]:

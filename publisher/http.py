@@ -28,11 +28,12 @@ from urllib.parse import urljoin, urlsplit
 
 from publisher import __version__, watchdog
 from publisher.models import Validators
-from publisher.robots import RobotsCache
 from publisher.urls import refused_destination
 
 if TYPE_CHECKING:  # requests is imported when the first request is made, not on start-up
     import requests
+
+    from publisher.robots import RobotsCache
 
 USER_AGENT = (
     f"la-safeguarding-publisher/{__version__} "

@@ -41,3 +41,33 @@ def test_starting_the_command_line_loads_few_modules():
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     )
     assert loaded < 300  # before the lazy loading: 741
+
+
+def test_listing_sources_loads_no_fetching_parsing_or_mail_library(project):
+    """`publisher sources` loads every plugin (its source kinds check feeds.yaml), but none
+    of what they fetch, parse or send with until one of them runs."""
+    project.configure(
+        [
+            {"id": "news", "kind": "feed", "url": "https://news.example/feed"},
+            {"id": "kcsie", "kind": "govuk", "url": "/government/publications/kcsie"},
+            {"id": "ofcom", "kind": "listing", "url": "https://ofcom.example/news"},
+            {"id": "policy", "kind": "page", "url": "https://swgfl.example/policy"},
+        ]
+    )
+    code = (
+        "import sys, runpy; sys.argv[0] = 'publisher'\n"
+        "try: runpy.run_module('publisher', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in {"
+        "'requests', 'urllib3', 'feedparser', 'selectolax', 'nh3', 'smtplib', 'ssl', "
+        "'multiprocessing', 'jinja2'} or m in {'publisher.fetch', 'urllib.request'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *project.argv("sources")[3:]],  # past `-m publisher`
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    listed, _, loaded = result.stdout.rstrip().rpartition("\n")
+    assert "news [feed] https://news.example/feed" in listed
+    assert loaded == "[]"

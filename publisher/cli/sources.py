@@ -6,15 +6,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 
 from publisher.cli.app import App, echo_json, format_option, pass_app, since_date
 from publisher.discover import find_feed_links
-from publisher.fetch import SourceReport, fetch_sources
 from publisher.health import source_rows
 from publisher.http import FetchError, HttpClient, HttpPolicy, raise_for_status
 from publisher.serialise import item_json
+
+if TYPE_CHECKING:
+    from publisher.fetch import SourceReport
 
 
 @click.command()
@@ -27,6 +30,8 @@ def fetch(app: App, only: tuple[str, ...], workers: int) -> None:
     Prints a line per source: new / updated / unchanged items, or why it failed.
     Exits 1 if any source failed (the others are still fetched and stored).
     """
+    from publisher.fetch import fetch_sources  # `sources` and `items` need none of it
+
     config = app.config
     unknown = set(only) - {source.id for source in config.sources}
     if unknown:
