@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import statistics
 import tempfile
 import threading
 import time
@@ -45,6 +46,12 @@ def feed_body(name: str) -> bytes:
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - the stdlib's name
+        self.answer()
+        self.wfile.flush()
+        accepted = self.server.accepted.pop(self.client_address)
+        ANSWER_DELAYS.append(time.perf_counter() - accepted - LATENCY)
+
+    def answer(self) -> None:
         time.sleep(LATENCY)
         if self.path == "/robots.txt":  # like most sites: none
             self.send_response(404)
@@ -68,17 +75,34 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    """Notes when it accepted each connection, to measure its own delay in answering."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int]):
+        super().__init__(address, Handler)
+        self.accepted: dict[tuple[str, int], float] = {}
+
+    def process_request(self, request, client_address):
+        self.accepted[client_address] = time.perf_counter()
+        super().process_request(request, client_address)
+
+
+ANSWER_DELAYS: list[float] = []  # beyond LATENCY, from accepting to the last byte sent
+
+
 def serve_hosts(ports: Connection) -> None:
     """In a separate process, as real servers are: they must not share our GIL."""
     servers = []
     for _ in range(HOSTS):
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = Server(("127.0.0.1", 0))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
     ports.send([server.server_address[1] for server in servers])
     while ports.recv() == "cpu":  # until told to stop
-        ports.send(time.process_time())
+        ports.send((time.process_time(), ANSWER_DELAYS[:]))
+        ANSWER_DELAYS.clear()
 
 
 def start_hosts() -> tuple[list[int], Connection, multiprocessing.Process]:
@@ -111,7 +135,8 @@ def client_cpu() -> float:
     )
 
 
-def servers_cpu(control: Connection) -> float:
+def servers_cpu(control: Connection) -> tuple[float, list[float]]:
+    """The servers' CPU time so far, and their own delays in answering since last asked."""
     control.send("cpu")
     return control.recv()
 
@@ -164,12 +189,14 @@ def run(
             f"per_host={per_host}, host_delay={host_delay}s, workers={workers}"
         )
         for label, bound in bounds.items():
-            started, served = time.perf_counter(), servers_cpu(control)
+            started, (served, _) = time.perf_counter(), servers_cpu(control)
             cpu, own_cpu = client_cpu(), time.process_time()
             reports = fetch_sources(config, store, kinds)
             elapsed, cpu = time.perf_counter() - started, client_cpu() - cpu
             own_cpu = time.process_time() - own_cpu
-            served = servers_cpu(control) - served
+            served_after, delays = servers_cpu(control)
+            served = served_after - served
+            delays.sort()
             # A second lower bound, from this machine: each process's Python runs on one core
             # at a time (the GIL), and the cores are shared with the servers.
             cpu_floor = max(own_cpu, (cpu + served) / CORES)
@@ -183,7 +210,10 @@ def run(
                 f"{elapsed / bound:.2f}); CPU {cpu:.2f} s ({cpu / len(sources) * 1000:.1f} ms a"
                 f" feed); {statuses}; items stored: {items}\n"
                 f"        of which this process {own_cpu:.2f} s, the processes it forked "
-                f"{cpu - own_cpu:.2f} s; the servers' CPU {served:.2f} s\n"
+                f"{cpu - own_cpu:.2f} s; the servers' CPU {served:.2f} s, their own delay "
+                f"beyond {LATENCY * 1000:.0f} ms an answer: median "
+                f"{statistics.median(delays) * 1000:.1f} ms, 90th percentile "
+                f"{delays[len(delays) * 9 // 10] * 1000:.1f} ms\n"
                 f"        CPU-bound floor {cpu_floor:.3f} s (this process's CPU under its GIL, "
                 f"or all CPU over {CORES} cores shared with the servers); ratio to the larger "
                 f"bound {elapsed / max(bound, cpu_floor):.2f}"
