@@ -22,6 +22,9 @@ Number = float
 Names = str | list[str]
 
 
+MAX_TIMEOUT = 3600  # seconds: more is a mistake (milliseconds, say), not patience
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,7 +38,7 @@ class OrganisationSchema(_Strict):
 
 class SettingsSchema(_Strict):
     govuk_base_url: str | None = None
-    timeout: Number | None = Field(None, gt=0)
+    timeout: Number | None = Field(None, gt=0, le=MAX_TIMEOUT)
     max_response_mb: Number | None = Field(None, gt=0)
     per_host: int | None = Field(None, ge=1)
     host_delay: Number | None = Field(None, ge=0)
@@ -62,13 +65,13 @@ class SmtpSchema(_Strict):
     host: str | None = None
     port: int | None = Field(None, ge=1, le=65535)
     security: str | None = Field(None, pattern="^(starttls|ssl|none)$")
-    timeout: Number | None = Field(None, gt=0)
+    timeout: Number | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
 
 class NotifySchema(_Strict):
     template_id: str | None = None
     base_url: str | None = None
-    timeout: Number | None = Field(None, gt=0)
+    timeout: Number | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
 
 class DeliverySchema(_Strict):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from publisher import watchdog
 from publisher.boundary import SourceResultError, checked
 from publisher.config import SourceConfig
 from publisher.http import FetchError, Validators, import_requests
@@ -125,6 +126,7 @@ def run_jobs(
 def _can_fork() -> bool:
     # fork is Linux's cheap way to start a process that already holds the plugins and the
     # jobs; it is unsafe while other threads run (the web app) and on macOS.
+    watchdog.settle()  # an earlier run's watchdog may still be on its way out
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 

@@ -147,6 +147,14 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
             "line 10: settings.timeout: input should be greater than 0",
         ),
         (
+            VALID + "settings:\n  timeout: 20000\n",  # milliseconds, meant as seconds
+            "line 10: settings.timeout: input should be less than or equal to 3600",
+        ),
+        (
+            VALID + "delivery:\n  smtp:\n    timeout: 3.1e9\n",
+            "line 11: delivery.smtp.timeout: input should be less than or equal to 3600",
+        ),
+        (
             VALID + "settings:\n  alerts_via: smpt\n",
             "line 10: settings.alerts_via 'smpt' is no deliverer (did you mean 'smtp'?",
         ),
@@ -191,6 +199,8 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
         "int-type",
         "no-processes",
         "negative-timeout",
+        "timeout-in-milliseconds",
+        "absurd-smtp-timeout",
         "alerts-via-typo",
         "delivery-via-typo",
         "smtp-key-typo",

@@ -6,6 +6,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from publisher import watchdog
 
 
@@ -54,14 +56,52 @@ def test_many_blocks_at_once_are_each_cut_off_at_their_own_deadline():
         assert seconds <= after < seconds + late
 
 
-def test_the_thread_ends_when_nothing_is_pending():
+def test_once_the_last_deadline_ends_settling_leaves_no_thread():
     """A process between runs has no thread of ours, so a big run may fork (fetch_pool)."""
-    with watchdog.deadline(60, lambda: None):
-        assert len(watchdog_threads()) == 1
-        time.sleep(0.1)  # the thread now sleeps until this deadline, or until woken
-    assert wait_for(lambda: not watchdog_threads(), 1)
+    for pause in (0, 0, 0, 0.1):  # ended at once, or asleep until its deadline
+        with watchdog.deadline(60, lambda: None):
+            assert len(watchdog_threads()) == 1
+            time.sleep(pause)
+        watchdog.settle()
+        assert not watchdog_threads()
     with watchdog.deadline(0.01, lambda: None) as overdue:  # and starts again when needed
         assert wait_for(overdue.is_set, 2)
+    watchdog.settle()
+    assert not watchdog_threads()
+
+
+def test_a_cut_off_that_fails_does_not_stop_the_others():
+    def fails():
+        raise RuntimeError("the socket was already gone")
+
+    cut = []
+    with watchdog.deadline(0.02, fails) as first, watchdog.deadline(0.02, lambda: cut.append(2)):
+        assert wait_for(first.is_set, 2)
+        assert wait_for(lambda: cut == [2], 2)
+    with watchdog.deadline(0.02, lambda: cut.append(3)) as later:
+        assert wait_for(later.is_set, 2)
+    assert cut == [2, 3]
+
+
+def test_a_deadline_too_far_to_wait_for_still_lets_nearer_ones_be_kept():
+    with watchdog.deadline(1e12, lambda: None):
+        time.sleep(0.05)  # the watchdog now sleeps as long as it may
+        with watchdog.deadline(0.02, lambda: None) as near:
+            assert wait_for(near.is_set, 2)
+
+
+def test_a_watchdog_that_cannot_start_fails_that_block_alone(monkeypatch):
+    def refuse(thread):
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(threading.Thread, "start", refuse)
+        with pytest.raises(RuntimeError, match="can't start"), watchdog.deadline(1, print):
+            pass
+    with watchdog.deadline(0.02, lambda: None) as later:  # nothing was left half set up
+        assert wait_for(later.is_set, 2)
+    watchdog.settle()
+    assert not watchdog_threads()
 
 
 def test_a_forked_child_watches_its_own_blocks_and_never_its_parents():
