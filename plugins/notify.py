@@ -13,7 +13,6 @@ from email.message import Message
 
 from publisher import hookimpl
 from publisher.deliver import DelivererNotReady, PermanentFailure, TemporaryFailure
-from publisher.messages import plain_text
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 
@@ -43,6 +42,8 @@ class NotifyDeliverer:
     def send(self, message: Message, recipient: str) -> str:
         import requests
         from notifications_python_client.errors import HTTPError
+
+        from publisher.messages import plain_text
 
         try:
             response = self.client.send_email_notification(

@@ -114,6 +114,10 @@ class _LineLoader(yaml.SafeLoader):
     pass
 
 
+class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's parser, when PyYAML has it: ten times faster, with the same lines."""
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
     mapping = _Mapping()
     mapping.line = node.start_mark.line + 1
@@ -122,7 +126,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
     mapping.update(loader.construct_mapping(node))
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+for _loader in (_LineLoader, _FastLineLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_config(
@@ -178,6 +183,10 @@ def _read_marker(marker: Path) -> str | None:
 def load_yaml(text: str, path: Path | str):
     """YAML whose mappings remember their lines (see ``line_of``); a syntax error is a
     ``ConfigError`` naming the file and line."""
+    try:
+        return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        pass  # read again by PyYAML's own parser, whose messages say what it found instead
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:

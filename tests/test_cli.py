@@ -60,7 +60,8 @@ def test_listing_sources_loads_no_fetching_parsing_or_mail_library(project):
         "except SystemExit: pass\n"
         "print(sorted(m for m in sys.modules if m.partition('.')[0] in {"
         "'requests', 'urllib3', 'feedparser', 'selectolax', 'nh3', 'smtplib', 'ssl', "
-        "'multiprocessing', 'jinja2'} or m in {'publisher.fetch', 'urllib.request'}))"
+        "'multiprocessing', 'jinja2'} or m in {'publisher.fetch', 'publisher.messages', "
+        "'urllib.request'}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, *project.argv("sources")[3:]],  # past `-m publisher`
