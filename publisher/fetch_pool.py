@@ -12,6 +12,7 @@ back, and the parent alone writes to the store.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import queue
@@ -19,7 +20,7 @@ import signal
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -86,8 +87,9 @@ def run_jobs(
         return
     groups = _host_groups(jobs, min(threads, processes) if _can_fork() else 1)
     shares = _thread_shares(threads, [_usable(group) for group in groups])
-    if len(groups) > 1:
+    if len(groups) > 1:  # loaded once here rather than in each child, after forking
         import_requests()
+        _prctl()
     local, local_threads = list(groups[0]), shares[0]
     children = []
     done: queue.SimpleQueue = queue.SimpleQueue()
@@ -211,11 +213,17 @@ def _child(
 def _end_with_parent(parent: int) -> None:
     """Have Linux end this process when its parent ends, kill -9 included: it would go
     on fetching for nobody, holding what it inherited (the lock of `publisher check`)."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl()(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent ended before that took hold
         os._exit(1)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int]:
+    """libc's prctl (loading ctypes and libc took a child 4-5 ms when it started)."""
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl
 
 
 def _message(index: int | None, value: object) -> bytes:
