@@ -163,7 +163,8 @@ def parse_editorial(text: str, name: str = "the editorial") -> dict:
     try:
         data = load_yaml(text, name) or {}
     except ConfigError as error:
-        raise BulletinError(f"{name} line {error.line}: not valid YAML: {error.message}") from None
+        where = f"{name} line {error.line}" if error.line else name
+        raise BulletinError(f"{where}: not valid YAML: {error.message}") from None
     for keys, message in editorial_problems(data)[:1]:
         raise BulletinError(f"{name} line {line_of(data, keys) or 1}: {message}")
     for index, added in enumerate(data.get("add") or ()):

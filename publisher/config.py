@@ -181,11 +181,18 @@ def _read_marker(marker: Path) -> str | None:
 
 
 def load_yaml(text: str, path: Path | str):
-    """YAML whose mappings remember their lines (see ``line_of``); a syntax error is a
+    """YAML whose mappings remember their lines (see ``line_of``); a syntax error, or a
+    structure no file of ours needs (see ``_refuse_runaway_structure``), is a
     ``ConfigError`` naming the file and line."""
+    data = _parsed_yaml(text, path)
+    _refuse_runaway_structure(path, data)
+    return data
+
+
+def _parsed_yaml(text: str, path: Path | str):
     try:
         return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         pass  # read again by PyYAML's own parser, whose messages say what it found instead
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
@@ -195,6 +202,8 @@ def load_yaml(text: str, path: Path | str):
         raise ConfigError(path, line, f"YAML syntax error: {error.problem}") from None
     except yaml.YAMLError as error:
         raise ConfigError(path, None, f"YAML syntax error: {error}") from None
+    except RecursionError:
+        raise ConfigError(path, None, "nested too deeply to read") from None
 
 
 def _read(path: Path) -> str:
@@ -223,6 +232,43 @@ def _read(path: Path) -> str:
 _SECRET_KEY = re.compile(
     r"pass(word|wd|phrase)?|secret|token|api[-_]?key|credential|private[-_]?key", re.IGNORECASE
 )
+
+
+MAX_NESTING = 20  # a feeds.yaml needs five or six levels
+MAX_VALUES = 100_000
+
+
+def _refuse_runaway_structure(path: Path | str, data: object) -> None:
+    """Refuse what would send the checks after this one into endless work: nesting deeper
+    than any feeds.yaml needs, an alias (*name) inside its own anchor (&name), or aliases
+    repeating lists of aliases until the file stands for millions of values."""
+    sizes: dict[int, int] = {}  # each list or mapping is counted once, however often used
+
+    def size(value: object, depth: int, line: int, ancestors: frozenset[int]) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        if id(value) in sizes:
+            return sizes[id(value)]
+        line = getattr(value, "line", line)
+        if id(value) in ancestors:
+            raise ConfigError(path, line, "an alias (*name) is used inside its own anchor")
+        if depth > MAX_NESTING:
+            raise ConfigError(path, line, f"nested more than {MAX_NESTING} levels deep")
+        if isinstance(value, dict):
+            lines = getattr(value, "key_lines", {})
+            children = [(child, lines.get(key, line)) for key, child in value.items()]
+        else:
+            children = [(child, line) for child in value]
+        inside = ancestors | {id(value)}
+        total = 1 + sum(size(child, depth + 1, at, inside) for child, at in children)
+        if total > MAX_VALUES:
+            raise ConfigError(
+                path, line, f"holds more than {MAX_VALUES:,} values (each alias counted in full)"
+            )
+        sizes[id(value)] = total
+        return total
+
+    size(data, 1, 1, frozenset())
 
 
 def _refuse_secrets(path: Path, data) -> None:

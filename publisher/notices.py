@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import yaml
 
-from publisher.config import Config
+from publisher.config import Config, ConfigError, load_yaml
 from publisher.dates import UK, parse_day
 from publisher.deadlines import add_working_days
 from publisher.editions import amended_wording, note_check
@@ -82,16 +82,13 @@ def from_markdown(text: str, base: Notice) -> Notice:
         return replace(base, body=text.strip())
     try:
         _, front, body = text.split("---", 2)
-        fields = yaml.safe_load(front) or {}
     except ValueError:
         raise NoticeError("the front matter needs a closing '---' line") from None
-    except yaml.MarkedYAMLError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else 1  # the file's line
-        raise NoticeError(
-            f"line {line}: the front matter is not valid YAML: {error.problem}"
-        ) from None
-    except yaml.YAMLError as error:
-        raise NoticeError(f"the front matter is not valid YAML: {error}") from None
+    try:
+        fields = load_yaml(front, "the front matter") or {}  # its lines are the file's
+    except ConfigError as error:
+        where = f"line {error.line}: " if error.line else ""
+        raise NoticeError(f"{where}the front matter is not valid YAML: {error.message}") from None
     if not isinstance(fields, dict):
         raise NoticeError("the front matter must be 'field: value' lines")
     audiences = fields.get("audiences", base.audiences) or ()

@@ -19,6 +19,9 @@ from selectolax.lexbor import LexborHTMLParser
 from werkzeug import Response
 
 from conftest import fixture_bytes
+from publisher.bulletins import BulletinError, parse_editorial
+from publisher.models import Notice
+from publisher.notices import NoticeError, from_markdown
 from publisher.sanitise import html_to_text
 from publisher.urls import join_on_host, safe_url, site_link
 
@@ -254,6 +257,88 @@ def test_runaway_nesting_is_cut_down_before_sanitising(news, project, tmp_path):
     [stored] = project.items()
     assert len(stored["summary"]) < 25_000 and stored["summary"].endswith("[shortened]")
     every_output(project, tmp_path)
+
+
+# Runaway YAML: feeds.yaml, a bulletin's editorial, an MI sheet's front matter -------------
+
+
+def laughs(levels: int = 9) -> str:
+    """A 'billion laughs': each list repeats the one before ten times, by alias."""
+    lines = ["lol0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"lol{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+# name: (YAML, the line of the problem within it or None, what is said of it)
+RUNAWAY_YAML = {
+    "deep-flow-list": ("top: " + "[" * 3000 + "]" * 3000 + "\n", None, "nested too deeply"),
+    "deep-flow-mapping": ("top: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", None, "too deeply"),
+    "deep-block-list": (
+        "top:\n" + "".join("  " * depth + "- \n" for depth in range(1, 40)),
+        1,
+        "nested more than 20 levels deep",
+    ),
+    "list-inside-itself": ("top: &s [*s]\n", 1, "an alias (*name) is used inside its own"),
+    "mapping-inside-itself": (
+        "top: &m {name: X, again: *m}\n",
+        1,
+        "an alias (*name) is used inside its own",
+    ),
+    "inside-itself-further-down": (
+        "top:\n  a: &m\n    b: [1, {c: *m}]\n",
+        2,  # where the anchor is
+        "an alias (*name) is used inside its own",
+    ),
+    "billion-laughs": (laughs(), 5, "holds more than 100,000 values"),
+}
+
+
+def runaway_cases():
+    return pytest.mark.parametrize(
+        ("text", "line", "problem"), list(RUNAWAY_YAML.values()), ids=list(RUNAWAY_YAML)
+    )
+
+
+def said(line: int | None, lines_before: int, problem: str) -> str:
+    return f"line {line + lines_before}: {problem}" if line else problem
+
+
+@runaway_cases()
+def test_runaway_yaml_in_feeds_yaml_is_one_line_of_error(project, text, line, problem):
+    project.config_path.write_text("organisation: {name: Testshire}\nsources: []\n" + text)
+    result = project.run("sources", expect=2)
+    assert said(line, 2, problem) in result.output
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+
+
+@runaway_cases()
+def test_runaway_yaml_in_an_editorial_is_refused_by_line(text, line, problem):
+    with pytest.raises(BulletinError) as refused:
+        parse_editorial("intro: Hello\n" + text, "editorial.yaml")
+    assert str(refused.value).startswith("editorial.yaml")
+    assert "not valid YAML" in str(refused.value) and problem in str(refused.value)
+    assert line is None or f"editorial.yaml line {line + 1}:" in str(refused.value)
+
+
+@runaway_cases()
+def test_runaway_yaml_in_an_mi_front_matter_is_refused(text, line, problem):
+    sheet = Notice(type="information", title="Before", contact="Jo")
+    with pytest.raises(NoticeError) as refused:
+        from_markdown(f"---\ntitle: After\n{text}---\nBody\n", sheet)
+    assert said(line, 2, "the front matter is not valid YAML") in str(refused.value)
+    assert problem in str(refused.value)
+
+
+def test_aliases_used_as_a_person_would_still_load(project):
+    project.config_path.write_text(
+        "organisation: {name: Testshire}\n"
+        "audiences: {dsls: DSLs, heads: Headteachers}\n"
+        "sources:\n"
+        "  - {id: a, kind: feed, url: 'https://a.example/', audiences: &both [dsls, heads]}\n"
+        "  - {id: b, kind: feed, url: 'https://b.example/', audiences: *both}\n"
+    )
+    listed = project.run("sources").output
+    assert listed.count("for: DSLs, Headteachers") == 2
 
 
 # Markdown in MI emails -------------------------------------------------------------------
