@@ -92,17 +92,33 @@ def from_markdown(text: str, base: Notice) -> Notice:
     if not isinstance(fields, dict):
         raise NoticeError("the front matter must be 'field: value' lines")
     audiences = fields.get("audiences", base.audiences) or ()
-    due = fields.get("due", base.due)
+    if not isinstance(audiences, list | tuple):
+        audiences = [audiences]
+    if any(_holds_values(audience) for audience in audiences):
+        raise NoticeError("the front matter's 'audiences' must be a list of audience ids")
+    due = _one_value(fields, "due", base.due)
+    replaces = _one_value(fields, "replaces", base.replaces)
     return replace(
         base,
-        title=str(fields.get("title", base.title)),
-        type=str(fields.get("type", base.type)),
+        title=str(_one_value(fields, "title", base.title)),
+        type=str(_one_value(fields, "type", base.type)),
         due=validate_due(None if due is None else str(due)),
-        contact=str(fields.get("contact", base.contact)),
-        audiences=tuple(audiences if isinstance(audiences, list | tuple) else [audiences]),
-        replaces=fields.get("replaces", base.replaces),
+        contact=str(_one_value(fields, "contact", base.contact)),
+        audiences=tuple(audiences),
+        replaces=None if replaces is None else str(replaces),
         body=body.strip(),
     )
+
+
+def _one_value(fields: dict, name: str, default: object) -> object:
+    value = fields.get(name, default)
+    if _holds_values(value):
+        raise NoticeError(f"the front matter's '{name}' must be one value, not a list or mapping")
+    return value
+
+
+def _holds_values(value: object) -> bool:
+    return isinstance(value, dict | list | tuple | set)
 
 
 def notice_context(config: Config, notice: Notice) -> dict:

@@ -20,6 +20,7 @@ from werkzeug import Response
 
 from conftest import fixture_bytes
 from publisher.bulletins import BulletinError, parse_editorial
+from publisher.config import load_yaml
 from publisher.models import Notice
 from publisher.notices import NoticeError, from_markdown
 from publisher.sanitise import html_to_text
@@ -262,12 +263,23 @@ def test_runaway_nesting_is_cut_down_before_sanitising(news, project, tmp_path):
 # Runaway YAML: feeds.yaml, a bulletin's editorial, an MI sheet's front matter -------------
 
 
-def laughs(levels: int = 9) -> str:
+def laughs(levels: int = 9, tag: str = "") -> str:
     """A 'billion laughs': each list repeats the one before ten times, by alias."""
-    lines = ["lol0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"lol{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels)]
+    lines = [f"lol0: &a0 {tag}[{', '.join(['k: x'] * 10)}]"]
+    lines += [f"lol{n}: &a{n} {tag}[{', '.join([f'k: *a{n - 1}'] * 10)}]" for n in range(1, levels)]
     return "\n".join(lines) + "\n"
 
+
+def chain_of_aliases(links: int = 1700, stride: int = 17) -> str:
+    """Each link a list holding the one before; the walk below uses every 17th, so that no
+    single use is more than 20 levels deeper than one already seen."""
+    lines = ["hide: !!pairs", "  - k0: &a0 {k: 1}"]
+    lines += [f"  - k{n}: &a{n} [*a{n - 1}]" for n in range(1, links)]
+    lines.append(f"walk: [{', '.join(f'*a{n}' for n in range(stride, links, stride))}]")
+    return "\n".join(lines) + "\n"
+
+
+SHEET = Notice(type="information", title="Before", contact="Jo")
 
 # name: (YAML, the line of the problem within it or None, what is said of it)
 RUNAWAY_YAML = {
@@ -289,7 +301,17 @@ RUNAWAY_YAML = {
         2,  # where the anchor is
         "an alias (*name) is used inside its own",
     ),
-    "billion-laughs": (laughs(), 5, "holds more than 100,000 values"),
+    "billion-laughs": (laughs(), 6, "stands for more than 1,000,000 values"),
+    "billion-laughs-of-pairs": (laughs(tag="!!pairs "), 6, "stands for more than 1,000,000"),
+    "deep-chain-of-aliases": (chain_of_aliases(), None, "nested more than 20 levels deep"),
+}
+
+# name: YAML that PyYAML reads (or half reads) into something no file of ours holds
+ODD_YAML = {
+    "list-as-key": "? [a, b]\n: c\n",
+    "map-tag-on-text": "top: !!map x\n",
+    "map-tag-on-list": "top: !!map [a, b]\n",
+    "timestamp-tag-on-text": "top: !!timestamp soon\n",
 }
 
 
@@ -322,11 +344,44 @@ def test_runaway_yaml_in_an_editorial_is_refused_by_line(text, line, problem):
 
 @runaway_cases()
 def test_runaway_yaml_in_an_mi_front_matter_is_refused(text, line, problem):
-    sheet = Notice(type="information", title="Before", contact="Jo")
     with pytest.raises(NoticeError) as refused:
-        from_markdown(f"---\ntitle: After\n{text}---\nBody\n", sheet)
+        from_markdown(f"---\ntitle: After\n{text}---\nBody\n", SHEET)
     assert said(line, 2, "the front matter is not valid YAML") in str(refused.value)
     assert problem in str(refused.value)
+
+
+@pytest.mark.parametrize("text", list(ODD_YAML.values()), ids=list(ODD_YAML))
+def test_odd_yaml_is_refused_in_each_file_not_a_traceback(project, text):
+    project.config_path.write_text("organisation: {name: Testshire}\nsources: []\n" + text)
+    result = project.run("sources", expect=2)
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+    with pytest.raises(BulletinError, match="not valid YAML"):
+        parse_editorial("intro: Hello\n" + text, "editorial.yaml")
+    with pytest.raises(NoticeError, match="the front matter is not valid YAML"):
+        from_markdown(f"---\ntitle: After\n{text}---\nBody\n", SHEET)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "[a, b]"),
+        ("contact", "{name: Jo}"),
+        ("due", "[7]"),
+        ("replaces", "{a: 1}"),
+        ("audiences", "{dsls: DSLs}"),
+        ("audiences", "[dsls, [heads]]"),
+        ("audiences", "!!set {dsls}"),
+        ("type", "!!omap [a: 1]"),
+    ],
+)
+def test_mi_front_matter_fields_are_one_value_each(field, value):
+    with pytest.raises(NoticeError, match=f"'{field}' must be"):
+        from_markdown(f"---\n{field}: {value}\n---\nBody\n", SHEET)
+
+
+def test_a_big_file_without_aliases_is_not_mistaken_for_a_runaway_one():
+    """Over 100,000 values (a feeds.yaml of 13,000 sources holds that many) still load."""
+    assert len(load_yaml("top: [" + "1, " * 101_000 + "]\n", "feeds.yaml")["top"]) == 101_000
 
 
 def test_aliases_used_as_a_person_would_still_load(project):
