@@ -10,6 +10,7 @@ turn into "feeds.yaml line N: ...".
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +169,11 @@ def _check(schema: type[BaseModel], data: Any, prefix: tuple) -> list[tuple[tupl
     return []
 
 
+# A value shown in an error: cut while it is written, not after (it may be huge).
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 4, 4, 60
+
+
 def _message(schema: type[BaseModel], problem: dict, prefix: tuple) -> str:
     key = str(problem["loc"][-1]) if problem["loc"] else ""
     location = prefix + tuple(problem["loc"])
@@ -184,7 +190,7 @@ def _message(schema: type[BaseModel], problem: dict, prefix: tuple) -> str:
     names = [str(part) for part in location if not isinstance(part, int)]
     where = ".".join(names[1:] if names[:1] == ["sources"] else names) or "the file"
     value = problem.get("input")
-    return f"{where}: {problem['msg'].lower()} (got {value!r:.60})"
+    return f"{where}: {problem['msg'].lower()} (got {_SHORT.repr(value):.60})"
 
 
 def _fields_at(schema: type[BaseModel], location: tuple) -> list[str]:

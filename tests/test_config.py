@@ -279,3 +279,11 @@ def test_a_config_checked_once_is_still_checked_after_every_edit(project):
     project.config_path.write_text(text.replace("settings:", "setings:"))
     result = project.run("sources", expect=2)
     assert "unknown key 'setings'" in result.output
+
+
+def test_a_wrong_value_is_shown_cut_short_however_big(project):
+    huge = "[" + ", ".join([f"'{'x' * 1000}'"] * 2000) + "]"
+    project.config_path.write_text(VALID + f"settings:\n  workers: {huge}\n")
+    message = project.run("sources", expect=2).output
+    assert message.startswith("Error: ") and "settings.workers: input should be" in message
+    assert len(message) < 300
