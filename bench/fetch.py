@@ -135,7 +135,7 @@ def client_cpu() -> float:
     )
 
 
-def servers_cpu(control: Connection) -> tuple[float, list[float]]:
+def servers_figures(control: Connection) -> tuple[float, list[float]]:
     """The servers' CPU time so far, and their own delays in answering since last asked."""
     control.send("cpu")
     return control.recv()
@@ -189,12 +189,12 @@ def run(
             f"per_host={per_host}, host_delay={host_delay}s, workers={workers}"
         )
         for label, bound in bounds.items():
-            started, (served, _) = time.perf_counter(), servers_cpu(control)
+            started, (served, _) = time.perf_counter(), servers_figures(control)
             cpu, own_cpu = client_cpu(), time.process_time()
             reports = fetch_sources(config, store, kinds)
             elapsed, cpu = time.perf_counter() - started, client_cpu() - cpu
             own_cpu = time.process_time() - own_cpu
-            served_after, delays = servers_cpu(control)
+            served_after, delays = servers_figures(control)
             served = served_after - served
             delays.sort()
             # A second lower bound, from this machine: each process's Python runs on one core

@@ -239,6 +239,12 @@ MAX_NESTING = 20  # a feeds.yaml needs five or six levels
 MAX_VALUES = 1_000_000  # a feeds.yaml of 10,000 sources holds about 80,000
 
 
+def holds_values(value: object) -> bool:
+    """Whether a value read from YAML holds others: a list or mapping, or the tuples and
+    sets that tags such as !!pairs and !!set make."""
+    return isinstance(value, dict | list | tuple | set)
+
+
 def _refuse_runaway_structure(path: Path | str, data: object) -> None:
     """Refuse what would send the checks after this one into endless work: nesting deeper
     than any file of ours needs, an alias (*name) inside its own anchor (&name), or aliases
@@ -246,7 +252,7 @@ def _refuse_runaway_structure(path: Path | str, data: object) -> None:
     measured: dict[int, tuple[int, int]] = {}  # values and levels, once a list or mapping
 
     def measure(value: object, depth: int, line: int, ancestors: frozenset[int]):
-        if not isinstance(value, dict | list | tuple | set):  # what can hold YAML values
+        if not holds_values(value):
             return 1, 0
         line = getattr(value, "line", line)
         if id(value) in ancestors:

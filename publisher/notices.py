@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import yaml
 
-from publisher.config import Config, ConfigError, load_yaml
+from publisher.config import Config, ConfigError, holds_values, load_yaml
 from publisher.dates import UK, parse_day
 from publisher.deadlines import add_working_days
 from publisher.editions import amended_wording, note_check
@@ -94,7 +94,7 @@ def from_markdown(text: str, base: Notice) -> Notice:
     audiences = fields.get("audiences", base.audiences) or ()
     if not isinstance(audiences, list | tuple):
         audiences = [audiences]
-    if any(_holds_values(audience) for audience in audiences):
+    if any(holds_values(audience) for audience in audiences):
         raise NoticeError("the front matter's 'audiences' must be a list of audience ids")
     due = _one_value(fields, "due", base.due)
     replaces = _one_value(fields, "replaces", base.replaces)
@@ -112,13 +112,9 @@ def from_markdown(text: str, base: Notice) -> Notice:
 
 def _one_value(fields: dict, name: str, default: object) -> object:
     value = fields.get(name, default)
-    if _holds_values(value):
+    if holds_values(value):
         raise NoticeError(f"the front matter's '{name}' must be one value, not a list or mapping")
     return value
-
-
-def _holds_values(value: object) -> bool:
-    return isinstance(value, dict | list | tuple | set)
 
 
 def notice_context(config: Config, notice: Notice) -> dict:
