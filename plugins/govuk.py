@@ -229,6 +229,8 @@ def _json(body: bytes):
         return json.loads(body)
     except ValueError as error:
         raise FetchError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise FetchError("not JSON that can be read: nested too deeply") from None
 
 
 def _timestamp(text: object) -> datetime | None:
@@ -246,11 +248,11 @@ def _text(value: object) -> str:
 
 
 def _count(value: object) -> int | None:
-    """A whole number given as a number or as digits in text."""
+    """A whole number given as a number or as digits in text ("²" is no number, nor -1)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return value if 0 <= value < 10**15 else None
     text = _text(value).strip()
-    return int(text) if text.isdigit() and len(text) < 16 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 16 else None
 
 
 def _mapping(value: object) -> dict:

@@ -9,6 +9,7 @@ stay the same across rebuilds.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +44,7 @@ def build_feeds(site: SiteBuild) -> list[Path]:
 
 def latest_items_feed(site: SiteBuild) -> FeedGenerator:
     from publisher.bulletins import canonical_url
-    from publisher.sanitise import feed_summary_html, html_to_text
+    from publisher.sanitise import feed_summary_html, title_for_feed_readers
 
     config = site.config
     feed = _feed(
@@ -62,9 +63,10 @@ def latest_items_feed(site: SiteBuild) -> FeedGenerator:
         entry = feed.add_entry()
         entry.id(f"{_tag(site)}:item/{item.source_id}/{item.key}")
         entry.guid(f"{_tag(site)}:item/{item.source_id}/{item.key}", permalink=False)
-        entry.title(html_to_text(item.title) or "(untitled)")
+        title = title_for_feed_readers(item.title)
+        entry.title(title or "(untitled)")
         entry.link(href=item.url or config.settings.site_url)
-        entry.description(feed_summary_html(item.summary) or html_to_text(item.title))
+        entry.description(feed_summary_html(item.summary) or html.escape(title))
         entry.category(term=titles.get(item.source_id, item.source_id))
         entry.pubDate(item.published or item.first_seen)
         entry.updated(item.updated or item.published or item.first_seen)
@@ -106,7 +108,7 @@ def audience_feed(site: SiteBuild, audience: str, name: str, notices, bulletins)
                     f"bulletin/{bulletin.month}/{audience}",
                     edition.title,
                     f"{base}bulletins/{bulletin.month}/{audience}.html",
-                    f"<p>In this bulletin: {html_to_text(sections)}.</p>",
+                    f"<p>In this bulletin: {html.escape(html_to_text(sections))}.</p>",
                 )
             )
     for moment, key, title, link, content in sorted(entries, key=lambda e: e[0]):

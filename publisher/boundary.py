@@ -12,7 +12,7 @@ stored, so every output inherits it and a bad source fails by name instead of cr
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from publisher.errors import PublisherError
 from publisher.models import Attachment, ChangeNote, Item, Snapshot, SourceResult
@@ -41,7 +41,9 @@ def checked(result: object, base_url: str | None) -> SourceResult:
             notes.append(f"skipped an item whose link is not a web address: {item.url!r:.80}")
         else:
             items.append(cleaned)
-    snapshots = tuple(_snapshot(s, base_url) for s in _sequence(result.snapshots, "snapshots"))
+    snapshots = tuple(
+        _snapshot(s, base_url, notes) for s in _sequence(result.snapshots, "snapshots")
+    )
     return replace(
         result,
         items=tuple(items),
@@ -87,7 +89,7 @@ def _item(item: object, base_url: str | None) -> Item | None:
     )
 
 
-def _snapshot(snapshot: object, base_url: str | None) -> Snapshot:
+def _snapshot(snapshot: object, base_url: str | None, notes: list[str]) -> Snapshot:
     if not isinstance(snapshot, Snapshot):
         raise SourceResultError(f"a snapshot is {type(snapshot).__name__}, not a Snapshot")
     url = safe_url(snapshot.url, base_url)
@@ -100,9 +102,7 @@ def _snapshot(snapshot: object, base_url: str | None) -> Snapshot:
         title=_text(snapshot.title, "document title", MAX_TITLE),
         document_type=_optional_text(snapshot.document_type, "document type"),
         public_updated_at=_moment(snapshot.public_updated_at, "public_updated_at"),
-        change_history=tuple(
-            _note(entry) for entry in _sequence(snapshot.change_history, "change history")
-        ),
+        change_history=_change_history(snapshot.change_history, notes),
         attachments=tuple(
             _attachment(entry, base_url) for entry in _sequence(snapshot.attachments, "attachments")
         ),
@@ -116,13 +116,19 @@ def _snapshot(snapshot: object, base_url: str | None) -> Snapshot:
     )
 
 
-def _note(entry: object) -> ChangeNote:
-    if not isinstance(entry, ChangeNote):
-        raise SourceResultError(f"a change note is {type(entry).__name__}, not a ChangeNote")
-    return ChangeNote(
-        _moment(entry.timestamp, "change note date", required=True),
-        _text(entry.note, "change note", MAX_NOTE, multiline=True),
-    )
+def _change_history(entries: object, notes: list[str]) -> tuple[ChangeNote, ...]:
+    """The change notes; one dated where no calendar reaches is skipped, with a note."""
+    history = []
+    for entry in _sequence(entries, "change history"):
+        if not isinstance(entry, ChangeNote):
+            raise SourceResultError(f"a change note is {type(entry).__name__}, not a ChangeNote")
+        note = _text(entry.note, "change note", MAX_NOTE, multiline=True)
+        when = _moment(entry.timestamp, "change note date", required=True)
+        if when is None:
+            notes.append(f"skipped a change note with a date out of range: {note!r:.80}")
+        else:
+            history.append(ChangeNote(when, note))
+    return tuple(history)
 
 
 def _attachment(entry: object, base_url: str | None) -> Attachment:
@@ -154,11 +160,15 @@ def _body(value: object) -> str | None:
 
 
 def _moment(value: object, what: str, required: bool = False) -> datetime | None:
+    """In UTC, as the store keeps it; None when UTC cannot hold it (year 0 or 10000)."""
     if value is None and not required:
         return None
     if not isinstance(value, datetime):
         raise SourceResultError(f"{what} is {_kind(value)}, not a date and time")
-    return value
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        return None
 
 
 def _count(value: object, what: str) -> int | None:

@@ -31,10 +31,14 @@ def from_iso(text: str | None) -> datetime | None:
 
 
 def from_struct_time(value: time.struct_time | None) -> datetime | None:
-    """feedparser's parsed dates are UTC struct_time values."""
+    """feedparser's parsed dates are UTC struct_time values; one that left the years a
+    datetime can hold when moved to UTC ("0001-01-01T00:00:00+01:00") is no date."""
     if value is None:
         return None
-    return datetime(*value[:6], tzinfo=UTC)
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def parse_day(text: str) -> date:

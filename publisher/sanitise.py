@@ -7,6 +7,8 @@ import nh3
 from markupsafe import Markup
 from selectolax.lexbor import LexborHTMLParser
 
+from publisher.text import without_controls
+
 ALLOWED_TAGS = {
     "a",
     "abbr",
@@ -52,30 +54,39 @@ _SPACE = re.compile(r"\s+")
 def clean_html(untrusted: str) -> Markup:
     """Keep simple structure and links (http, https, mailto only); drop scripts, styles,
     event handlers, images and anything else that could run, track or restyle. The result
-    is marked safe for templates."""
-    return Markup(
-        nh3.clean(
-            str(untrusted or ""),
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            url_schemes={"http", "https", "mailto"},
-            link_rel="noopener noreferrer nofollow",
-        )
+    is marked safe for templates. Control characters that character references decode to
+    are dropped too (text stored before the boundary dropped them)."""
+    cleaned = nh3.clean(
+        str(untrusted or ""),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
     )
+    return Markup(without_controls(cleaned))
 
 
 def html_to_text(untrusted: str) -> str:
     """Plain text of an HTML fragment, whitespace folded, for text emails and titles.
 
-    Tags are removed until none is left, so an escaped tag in the source
-    (``&lt;img onerror=...&gt;``) does not come back to life as markup once unescaped."""
-    text = str(untrusted or "")
+    Read once, as a browser would: an escaped tag in the source ("email &lt;dsl@school&gt;")
+    is text that mentions angle brackets, and stays so. The result is text, never markup:
+    outputs escape it."""
+    text = html.unescape(nh3.clean(str(untrusted or ""), tags=set(), attributes={}))
+    return _SPACE.sub(" ", without_controls(text)).strip()
+
+
+def title_for_feed_readers(untrusted: str) -> str:
+    """A title for our RSS and Atom feeds. Many feed readers take an item title as HTML
+    once more, so tags are removed until none is left: an escaped tag in the source
+    (``&lt;img onerror=...&gt;``) cannot come back to life there as markup."""
+    text = html_to_text(untrusted)
     for _ in range(5):
-        plain = html.unescape(nh3.clean(text, tags=set(), attributes={}))
+        plain = html_to_text(text)
         if plain == text:
             break
         text = plain
-    return _SPACE.sub(" ", text).strip()
+    return text
 
 
 _BOILERPLATE_BLOCK = re.compile(r"sociable|share|addtoany|social|feedflare|related-posts", re.I)

@@ -1,9 +1,11 @@
 """One cleaner for text from outside: control characters, terminal escapes, characters XML
-cannot carry, runaway whitespace and size. Applied where source results enter the store
-(``publisher.boundary``), so every output (pages, feeds, emails, the terminal) inherits it."""
+cannot carry, bidi overrides, runaway whitespace and size. Applied where source results enter
+the store (``publisher.boundary``), so every output (pages, feeds, emails, the terminal)
+inherits it."""
 
 from __future__ import annotations
 
+import html
 import re
 
 # Terminal escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks), and
@@ -14,8 +16,14 @@ _TERMINAL_ESCAPES = re.compile(
     r"|\x1b[@-Z\\-_]"  # two-character escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # the one-byte CSI
 )
-# C0 controls but tab and newline, DEL, C1 controls, and what XML 1.0 cannot hold.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# C0 controls but tab and newline, DEL, C1 controls, what XML 1.0 cannot hold, and the
+# bidi embeddings, overrides and isolates that make "gnp.exe" read "exe.png" (and U+FEFF).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+# Numeric character references (a semicolon is optional in HTML): summaries are HTML, and
+# every output decodes them, so "&#1;" must go where a raw U+0001 would.
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
 _SPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n){2,}")
 
@@ -24,7 +32,8 @@ def clean_text(value: str, max_length: int | None = None, multiline: bool = Fals
     """Text safe for every output: no control characters or terminal escapes; one line with
     single spaces (or, ``multiline``, no runs of blank lines); at most ``max_length``
     characters, cut at a word with an ellipsis."""
-    text = _CONTROL.sub("", _TERMINAL_ESCAPES.sub("", value.replace("\r\n", "\n")))
+    text = without_controls(value.replace("\r\n", "\n"))
+    text = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
     if multiline:
         text = _BLANK_LINES.sub("\n\n", text.replace("\r", "\n")).strip()
     else:
@@ -40,9 +49,21 @@ def shorten(text: str, max_length: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut[-40:] else cut).rstrip() + "…"
 
 
-def for_terminal(value: str) -> str:
-    """What may be printed to a terminal: no escapes or controls (tab and newline kept)."""
+def without_controls(value: str) -> str:
+    """``value`` without terminal escapes or control characters (tab and newline kept)."""
     return _CONTROL.sub("", _TERMINAL_ESCAPES.sub("", value))
+
+
+def _harmless_reference(reference: re.Match) -> str:
+    """A character reference, or nothing if it stands for a character ``clean_text`` drops.
+    HTML reads "&#150;" as Windows-1252 does (an en dash); the rest as code points."""
+    hexadecimal, decimal = reference.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    if 0x80 <= code <= 0x9F:
+        character = html.unescape(f"&#{code};")
+    else:
+        character = chr(code) if 0 < code <= 0x10FFFF else "\x00"
+    return "" if _CONTROL.match(character) else reference.group()
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -6,6 +6,7 @@ import email
 import email.errors
 import email.generator
 import email.policy
+import html
 import io
 import json
 import re
@@ -23,7 +24,8 @@ from publisher.bulletins import BulletinError, parse_editorial
 from publisher.config import load_yaml
 from publisher.models import Notice
 from publisher.notices import NoticeError, from_markdown
-from publisher.sanitise import html_to_text
+from publisher.sanitise import html_to_text, title_for_feed_readers
+from publisher.text import without_controls
 from publisher.urls import join_on_host, safe_url, site_link
 
 UNSAFE_LINKS = [
@@ -208,8 +210,8 @@ def test_search_results_linking_off_govuk_are_skipped(server, project):
         "<b>&lt;svg onload=alert(1)&gt;</b>",
     ],
 )
-def test_escaped_tags_do_not_come_back_as_markup(title):
-    text = html_to_text(title)
+def test_escaped_tags_do_not_come_back_as_markup_in_feed_titles(title):
+    text = title_for_feed_readers(title)
     assert "<" not in text.replace("< ", "") or "onerror" not in text
     assert "onerror" not in text and "onload" not in text and "<script" not in text
 
@@ -227,12 +229,83 @@ def test_text_that_merely_looks_like_a_comparison_survives():
     assert html_to_text("Pupils aged &lt; 11 and &gt; 4") == "Pupils aged < 11 and > 4"
 
 
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("Email the DSL team &lt;dsl@school.example&gt; today", "<dsl@school.example>"),
+        ("Pupils where a&lt;b and b&gt;c", "a<b and b>c"),
+        ("New &lt;Online Safety Act&gt; duties", "New <Online Safety Act> duties"),
+        ("&amp;lt;script&amp;gt; is shown as written", "&lt;script&gt; is shown"),
+        ("<p>Write to &lt;<a href='mailto:a@b.example'>a@b.example</a>&gt;</p>", "<a@b.example>"),
+    ],
+)
+def test_html_is_read_once_so_text_that_mentions_brackets_keeps_them(html, text):
+    assert text in html_to_text(html)
+
+
+def test_a_feed_that_escapes_brackets_shows_them_to_readers(news, project, tmp_path):
+    title = "Email the DSL team &lt;dsl@school.example&gt; today"  # as a feed writes "<" twice
+    news(rss(item(title, "https://ok.example/1", "1", "Write to &lt;dsl@school.example&gt;")))
+    project.run("fetch")
+    outputs = every_output(project, tmp_path)
+    for name in ("updates page", "bulletin page", "email html"):
+        assert "Email the DSL team &lt;dsl@school.example&gt; today" in outputs[name], name
+    assert "Email the DSL team <dsl@school.example> today" in outputs["email text"]
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "0001-01-01T00:59:59+01:00",
+        "9999-12-31T23:00:00-05:00",
+        "9999-12-31T23:59:59-00:01",
+    ],
+)
+def test_an_entry_dated_beyond_the_calendar_loses_its_date_not_the_feed(server, project, date):
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>T</title><id>urn:t</id><updated>2024-02-14T09:00:00Z</updated>"
+        '<entry><title>Odd</title><id>urn:odd</id><link href="https://ok.example/odd"/>'
+        f"<updated>{date}</updated><published>{date}</published></entry>"
+        '<entry><title>Good</title><id>urn:good</id><link href="https://ok.example/good"/>'
+        "<updated>2024-02-14T09:00:00Z</updated></entry></feed>"
+    )
+    server.expect_request("/news.atom").respond_with_data(atom, content_type="application/atom+xml")
+    project.configure([{"id": "news", "kind": "feed", "url": server.url_for("/news.atom")}])
+    assert "FAILED" not in project.run("fetch").output
+    stored = {row["title"]: row for row in project.items()}
+    assert stored["Good"]["published"] is not None or stored["Good"]["updated"] is not None
+    assert stored["Odd"]["published"] is None and stored["Odd"]["updated"] is None
+
+
 # Control characters and terminal escapes ------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "dirty",
-    ["Title\x01 one", "Title\x0b one", "Title\x1b[31m one", "Title\ufffe one", "Title\x7f one"],
+    [
+        "Title\x01 one",
+        "Title\x0b one",
+        "Title\x1b[31m one",
+        "Title\ufffe one",
+        "Title\x7f one",
+        # written as character references, which every output decodes
+        "Title&#1; one",
+        "Title&#x1B; one",
+        "Title&#X7f; one",
+        "Title&#0; one",
+        "Title&#65534; one",
+        "Title&#x1 one",  # HTML needs no semicolon
+        "Title&#x81; one",  # one of the five C1 codes HTML does not read as Windows-1252
+        "Title&#xD800; one",
+        # bidi overrides and isolates, raw and as references ("gnp.exe" shown as "exe.png")
+        "Title\u202e one",
+        "Title\u2066 one",
+        "Title&#x202E; one",
+        "Title&#8294; one",
+        "Title\ufeff one",
+    ],
 )
 def test_control_characters_never_break_builds_or_emails(news, project, tmp_path, dirty):
     news(rss(item(dirty, "https://ok.example/1", "1", f"Summary {dirty}")))
@@ -519,11 +592,16 @@ def test_header_text_is_one_line_without_controls(text):
 
 
 @given(TEXT)
-def test_html_to_text_never_leaves_markup(text):
-    from publisher.sanitise import html_to_text
-
-    plain = html_to_text(text)
+def test_feed_reader_titles_never_leave_markup(text):
+    plain = title_for_feed_readers(text)
     assert not re.search(r"<\s*(script|img|iframe|svg|a)\b", plain, re.I)
+
+
+@given(TEXT)
+def test_html_to_text_reads_escaped_text_back_whole(text):
+    """Text a feed escaped ("email &lt;dsl@school&gt;") is the text it wrote, once."""
+    expected = " ".join(without_controls(text.replace("\r", "\n")).split())  # CR: a line end
+    assert html_to_text(html.escape(text)) == expected
 
 
 @given(TEXT)
