@@ -25,6 +25,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 KINDS = ("part", "chapter", "section", "annex", "appendix", "page", "paragraph")
+_PLURALS = {"annex": "annexes", "appendix": "appendices"}
 _LOCATOR_WORDS = {
     "page": "page", "pages": "page", "pg": "page", "pgs": "page", "p": "page", "pp": "page",
     "paragraph": "paragraph", "paragraphs": "paragraph", "para": "paragraph",
@@ -44,6 +45,7 @@ _NUMBER_WORDS = {
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.IGNORECASE)
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 _RANGE_WORDS = {"to", "-", "–", "—", "through"}
+_PLACING_WORDS = {"(", "on", "at", "in"}  # "paragraph 20 (page 10)", "paragraph 20 on page 10"
 _LIST_WORDS = {"and", "&", ",", "or"}
 # Names of other documents: a locator followed by "of" or "to" and one of these is theirs.
 _OTHER_DOCUMENT = re.compile(
@@ -90,7 +92,7 @@ class Reference:
             start, end = getattr(self, kind), getattr(self, f"{kind}_end")
             if start is None:
                 continue
-            plural = "appendices" if kind == "appendix" else f"{kind}s"
+            plural = _PLURALS.get(kind, f"{kind}s")
             parts.append(f"{plural} {start} to {end}" if end else f"{kind} {start}")
         return ", ".join(parts)
 
@@ -119,7 +121,10 @@ def parse_entry(entry: str) -> list[Reference]:
     """The references of one entry (several when it lists several places); one reference
     with no place when it names none."""
     prefix = _LOCATOR_PREFIX.match(entry)
-    where = prefix.group(1) if prefix and _locations(prefix.group(1)) else entry
+    if prefix and _locations(prefix.group(1)):  # "Page 5: para 3 added" is page 5, para 3
+        where = f"{prefix.group(1)} {_leading_locators(entry[prefix.end() :])}"
+    else:
+        where = entry
     found = [replace(reference, text=entry) for reference in _locations(where)]
     return found or [Reference(text=entry)]
 
@@ -147,6 +152,7 @@ def _locations(text: str) -> list[Reference]:
     tokens = [(match.group(), match.end()) for match in _TOKEN.finditer(text)]
     references: list[Reference] = []
     current: dict[str, str | int | None] = {}
+    carried: set[str] = set()  # kinds the current reference took from the one before
     index = 0
     while index < len(tokens):
         kind = _LOCATOR_WORDS.get(tokens[index][0].lower().rstrip("."))
@@ -157,9 +163,13 @@ def _locations(text: str) -> list[Reference]:
         if _OTHER_DOCUMENT.match(text[tokens[after - 1][1] :]):
             index = after  # "section 42 of the Children Act": a place in another document
             continue
-        if current.get(kind) is not None:
+        # "paragraph 20 (page 10)" after "page 8": page 10 is where paragraph 20 is
+        placing = index and tokens[index - 1][0].lower() in _PLACING_WORDS
+        if current.get(kind) is not None and not (placing and kind in carried):
             references.append(Reference(text="", **current))
             current = {key: value for key, value in current.items() if _outer(key, kind)}
+            carried = {key for key in current if not key.endswith("_end")}
+        carried.discard(kind)
         for number, (start, end) in enumerate(values):
             if number:
                 references.append(Reference(text="", **current))
@@ -168,6 +178,21 @@ def _locations(text: str) -> list[Reference]:
     if current:
         references.append(Reference(text="", **current))
     return references
+
+
+def _leading_locators(text: str) -> str:
+    """The locators ``text`` starts with ("para 3 and 4 added" gives "para 3 and 4")."""
+    tokens = [(match.group(), match.end()) for match in _TOKEN.finditer(text)]
+    index, end = 0, 0
+    while index < len(tokens):
+        kind = _LOCATOR_WORDS.get(tokens[index][0].lower().rstrip("."))
+        values, after = _values(tokens, index + 1, kind) if kind else ([], index)
+        if not values:
+            break
+        end, index = tokens[after - 1][1], after
+        if index < len(tokens) and tokens[index][0].lower() in _LIST_WORDS | {"("}:
+            index += 1
+    return text[:end]
 
 
 def _outer(field: str, kind: str) -> bool:
@@ -210,7 +235,8 @@ def _value(token: str, kind: str) -> str | int | None:
     word = token.lower().rstrip(".")
     if kind == "page":
         number = _NUMBER_WORDS.get(word, word)
-        return int(number) if number.isdigit() and 0 < int(number) <= _MAX_PAGE else None
+        whole = number.isascii() and number.isdigit()  # "²" passes isdigit, not int()
+        return int(number) if whole and 0 < int(number) <= _MAX_PAGE else None
     if re.fullmatch(r"\d+(?:\.\d+)*[a-z]?", word):
         return word if len(word) <= 12 else None
     if word in _NUMBER_WORDS:

@@ -177,6 +177,37 @@ NOTES = {
         "Paragraph 103: updated; paragraphs 137 and 140: added references to Prevent",
         [{"paragraph": "103"}, {"paragraph": "137"}, {"paragraph": "140"}],
     ),
+    # A page given after its paragraph places that paragraph, not the next one.
+    "paragraph (page) twice": (
+        "Paragraph 14 (page 8) and paragraph 20 (page 10) updated.",
+        [{"page": 8, "paragraph": "14"}, {"page": 10, "paragraph": "20"}],
+    ),
+    "paragraph on page twice": (
+        "Paragraph 14 on page 8 and paragraph 20 on page 10: clarified.",
+        [{"page": 8, "paragraph": "14"}, {"page": 10, "paragraph": "20"}],
+    ),
+    "paragraphs in annexes": (
+        "Paragraph 3 in Annex A and paragraph 5 in Annex B amended.",
+        [{"annex": "A", "paragraph": "3"}, {"annex": "B", "paragraph": "5"}],
+    ),
+    "a list keeps its page": (
+        "Page 8 paragraphs 14 and 20, page 10",
+        [{"page": 8, "paragraph": "14"}, {"page": 8, "paragraph": "20"}, {"page": 10}],
+    ),
+    # After "Page 5:", places that start the rest belong to it; later mentions do not.
+    "page then paragraph after the colon": (
+        "Page 5: para 3 added. Page 6: paragraphs 4 and 7 removed",
+        [
+            {"page": 5, "paragraph": "3"},
+            {"page": 6, "paragraph": "4"},
+            {"page": 6, "paragraph": "7"},
+        ],
+    ),
+    "page then a range after the colon": (
+        "Page 12: paras 30 to 32 now say 'must'",
+        [{"page": 12, "paragraph": "30", "paragraph_end": "32"}],
+    ),
+    "unicode digits are no page": ("Page ²: amended; page ① too; page 3", [{"page": 3}]),
 }
 
 
@@ -189,6 +220,19 @@ def test_real_notes(name):
 
 def test_there_are_at_least_60_notes():
     assert len(NOTES) >= 60
+
+
+@pytest.mark.parametrize(
+    ("note", "label"),
+    [
+        ("Annexes A to C updated", "annexes A to C"),
+        ("Appendices 1 to 3 updated", "appendices 1 to 3"),
+        ("Pages 4 to 6 updated", "pages 4 to 6"),
+        ("Sections 2 to 3 updated", "sections 2 to 3"),
+    ],
+)
+def test_labels_say_plurals_as_people_do(note, label):
+    assert parse_note(note)[0].label() == label
 
 
 def test_the_text_of_each_entry_is_kept():
