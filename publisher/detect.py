@@ -1,7 +1,10 @@
 """Detection rules: compare a document's new snapshot with its last stored version.
 
 - The first sight of a document is a baseline: no changes.
-- A new change-history entry is a *major* change carrying its note and references.
+- A new change-history entry (a date and time not seen before) is a *major* change carrying
+  its note and references. A note GOV.UK rewords later keeps its date: it is not news again.
+  Notes are remembered even when a response leaves them out (``remembered``), so a history
+  that vanishes for one run does not come back as news.
 - ``public_updated_at``, the title or the body moving without a new note is *minor*
   (recorded, never alerted). On a page without change notes, a text change is *major*.
 - An attachment added, removed or replaced (url, size or page count) is an *attachment* change.
@@ -63,13 +66,9 @@ def detect_changes(
         return []  # back after HTTP 410: nothing to compare with, so a new baseline
 
     changes = []
-    known_notes = {(entry.timestamp, entry.note.strip()) for entry in previous.change_history}
+    known_times = {entry.timestamp for entry in previous.change_history}
     new_notes = sorted(
-        (
-            entry
-            for entry in current.change_history
-            if (entry.timestamp, entry.note.strip()) not in known_notes
-        ),
+        (entry for entry in current.change_history if entry.timestamp not in known_times),
         key=lambda entry: entry.timestamp,
     )
     changes.extend(
@@ -103,6 +102,19 @@ def detect_changes(
             )
         )
     return changes
+
+
+def remembered(previous: Snapshot | None, current: Snapshot) -> Snapshot:
+    """``current`` with the change notes it left out that ``previous`` held, to be stored:
+    the notes already seen, by date and time, whatever one response lists."""
+    if previous is None:
+        return current
+    listed = {entry.timestamp for entry in current.change_history}
+    missing = tuple(entry for entry in previous.change_history if entry.timestamp not in listed)
+    if not missing:
+        return current
+    history = sorted((*current.change_history, *missing), key=lambda entry: entry.timestamp)
+    return replace(current, change_history=tuple(history))
 
 
 def new_item_changes(source: SourceConfig, items: list[Item]) -> list[Change]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from publisher.config import Config, SourceConfig
-from publisher.detect import detect_changes, new_item_changes
+from publisher.detect import detect_changes, new_item_changes, remembered
 from publisher.documents import DocumentFiles
 from publisher.editions import with_comparison
 from publisher.fetch_pool import Fetched, Job, run_jobs
@@ -157,7 +157,7 @@ def _store_success(
             previous = store.latest_snapshot(source.id, snapshot.key)
             detected = detect_changes(source, previous, snapshot, since)
             found.extend(with_comparison(detected, previous, snapshot, files))
-            store.save_snapshot(source.id, snapshot)
+            store.save_snapshot(source.id, remembered(previous, snapshot))
         changes = store.save_changes(_classified(change, source) for change in found)
         store.save_validators(learnt)
         store.record_attempt(

@@ -434,3 +434,95 @@ def test_school_alerts_can_be_switched_off(govuk, project):
     govuk.publish("wttsc-v2.json")
     assert "Told" not in check(project).stdout
     assert not [path for path in outbox(project) if "now-oak.example" in path.name]
+
+
+# One odd entry never hides the statutory change beside it --------------------------------
+
+
+def history(content: dict) -> list[dict]:
+    return content["details"]["change_history"]
+
+
+ODD_ENTRIES = {
+    "superscript page": lambda c: history(c).append(
+        {"public_timestamp": "2024-01-10T10:00:00+00:00", "note": "Page ²: amended the wording"}
+    ),
+    "circled paragraph": lambda c: history(c).append(
+        {"public_timestamp": "2024-01-10T10:00:00+00:00", "note": "Paragraph ①: clarified"}
+    ),
+    "year 1 east of UTC": lambda c: history(c).append(
+        {"public_timestamp": "0001-01-01T00:30:00+01:00", "note": "Page 3: odd"}
+    ),
+    "year 9999 west of UTC": lambda c: history(c).append(
+        {"public_timestamp": "9999-12-31T23:00:00-05:00", "note": "Page 4: odd"}
+    ),
+    "updated in year 10000": lambda c: c.update(public_updated_at="9999-12-31T23:00:00-05:00"),
+    "file size in superscript": lambda c: c["details"]["attachments"][0].update(file_size="²"),
+    "negative file size": lambda c: c["details"]["attachments"][0].update(file_size=-1),
+    "file size beyond reason": lambda c: c["details"]["attachments"][0].update(file_size=10**20),
+    "pages circled": lambda c: c["details"]["attachments"][0].update(number_of_pages="①"),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_ENTRIES))
+def test_one_odd_entry_never_hides_the_statutory_change_beside_it(govuk, project, name):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    ODD_ENTRIES[name](content)
+    govuk.publish(body=json.dumps(content).encode())
+    result = check(project)
+    assert "STATUTORY MAJOR CHANGE: Working together to safeguard children" in result.stdout
+    assert "- Page 26, paragraph 48: amended the wording" in result.stdout
+    assert "failed" not in result.output and "Traceback" not in result.output
+    [source] = json.loads(project.run("sources", "--format", "json").output)
+    assert source["last_error"] is None and source["consecutive_failures"] == 0
+    assert check(project).stdout == ""  # and once only
+
+
+REWORDED = {
+    "a double space": lambda note: note.replace("Page 26, ", "Page 26,  "),
+    "a full stop added": lambda note: note.replace("partners\n", "partners.\n"),
+    "a typo mended": lambda note: note.replace("wording", "words"),
+    "a trailing space": lambda note: note + " ",
+    "CRLF line ends": lambda note: note.replace("\n", "\r\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(REWORDED))
+def test_a_note_gov_uk_rewords_later_is_not_alerted_again(govuk, project, name):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    assert "STATUTORY MAJOR CHANGE" in check(project).stdout
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    latest = history(content)[0]
+    latest["note"] = REWORDED[name](latest["note"])
+    latest["public_timestamp"] = "2024-02-23T13:48:33+01:00"  # the same moment, written anew
+    govuk.publish(body=json.dumps(content).encode())
+    assert check(project).stdout == ""
+    assert [change["kind"] for change in project.changes()] == ["major"]
+    assert len(outbox(project)) == 1
+
+
+@pytest.mark.parametrize(
+    "vanished",
+    [
+        lambda details: details.pop("change_history"),
+        lambda details: details.update(change_history={"a": 1}),
+        lambda details: details.update(change_history=[]),
+        lambda details: details.update(change_history=None),
+    ],
+    ids=["missing", "an object", "empty", "null"],
+)
+def test_a_history_that_vanishes_for_a_run_does_not_come_back_as_news(govuk, project, vanished):
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    vanished(content["details"])
+    govuk.publish(body=json.dumps(content).encode())
+    check(project)
+    govuk.publish("wttsc-v2.json")  # back to normal: nothing in it is new
+    assert check(project).stdout == ""
+    assert not [change for change in project.changes() if change["kind"] == "major"]
+    assert outbox(project) == []
