@@ -24,6 +24,8 @@ Names = str | list[str]
 
 
 MAX_TIMEOUT = 3600  # seconds: more is a mistake (milliseconds, say), not patience
+MAX_RETRIES = 10  # each waits twice as long as the one before: 1 s backoff, 8.5 min at the 10th
+MAX_BACKOFF = 60  # seconds
 
 
 class _Strict(BaseModel):
@@ -43,8 +45,8 @@ class SettingsSchema(_Strict):
     max_response_mb: Number | None = Field(None, gt=0)
     per_host: int | None = Field(None, ge=1)
     host_delay: Number | None = Field(None, ge=0)
-    retries: int | None = Field(None, ge=0)
-    retry_backoff: Number | None = Field(None, ge=0)
+    retries: int | None = Field(None, ge=0, le=MAX_RETRIES)
+    retry_backoff: Number | None = Field(None, ge=0, le=MAX_BACKOFF)
     max_retry_after: Number | None = Field(None, ge=0)
     robots: bool | None = None
     workers: int | None = Field(None, ge=1)
@@ -79,8 +81,8 @@ class DeliverySchema(_Strict):
     via: str | None = None
     rate: Number | None = Field(None, ge=0)
     connections: int | None = Field(None, ge=1, le=32)
-    retries: int | None = Field(None, ge=0)
-    retry_backoff: Number | None = Field(None, ge=0)
+    retries: int | None = Field(None, ge=0, le=MAX_RETRIES)
+    retry_backoff: Number | None = Field(None, ge=0, le=MAX_BACKOFF)
     reply_to: str | None = None
     list_id: str | None = None
     unsubscribe_url: str | None = None
@@ -183,8 +185,10 @@ def _message(schema: type[BaseModel], problem: dict, prefix: tuple) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
         return f"unknown key '{key}'{hint}"
     if problem["type"] == "missing":
+        if len(location) == 1:
+            return f"no '{key}' in the file"
         owner = {"sources": "source", "bulletin": "bulletin section"}.get(
-            str(location[0]), str(location[0]) if len(location) > 1 else "feeds.yaml"
+            str(location[0]), str(location[0])
         )
         return f"{owner} has no {key}"
     names = [str(part) for part in location if not isinstance(part, int)]

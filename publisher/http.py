@@ -222,7 +222,7 @@ class HttpClient:
             else:
                 retry_after = _retry_after(response)
                 if response.status == 429 or (response.status == 503 and retry_after is not None):
-                    host_wait = policy.backoff * 2**attempt if retry_after is None else retry_after
+                    host_wait = _backoff(policy, attempt) if retry_after is None else retry_after
                     if host_wait > policy.max_retry_after:
                         raise FetchError(
                             f"{_status_text(response.status)}: asked to wait {host_wait:g}s "
@@ -234,7 +234,7 @@ class HttpClient:
             if attempt == policy.retries:
                 raise FetchError(f"{problem}{_attempts(attempt)}")
             if host_wait is None:
-                time.sleep(policy.backoff * 2**attempt)
+                time.sleep(_backoff(policy, attempt))
             else:
                 self.gate.hold_off(url, host_wait)
         raise AssertionError("unreachable")
@@ -319,6 +319,11 @@ def _status_text(status: int) -> str:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"HTTP {status}"
+
+
+def _backoff(policy: HttpPolicy, attempt: int) -> float:
+    """Twice as long before each try, never longer than a host may make us wait."""
+    return min(policy.backoff * 2**attempt, policy.max_retry_after)
 
 
 def _attempts(attempt: int) -> str:

@@ -151,6 +151,24 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
             "line 10: settings.timeout: input should be less than or equal to 3600",
         ),
         (
+            VALID + "settings:\n  retries: 1000000\n",  # each retry waits twice as long
+            "line 10: settings.retries: input should be less than or equal to 10",
+        ),
+        (
+            VALID + "delivery:\n  retries: 20\n",
+            "line 10: delivery.retries: input should be less than or equal to 10",
+        ),
+        (
+            VALID + "settings:\n  retry_backoff: 600\n",
+            "line 10: settings.retry_backoff: input should be less than or equal to 60",
+        ),
+        (
+            VALID.replace("sources:\n  - id: news\n    kind: feed\n", "").replace(
+                "    url: https://news.example/feed.xml\n", ""
+            ),
+            "line 1: no 'sources' in the file",
+        ),
+        (
             VALID + "delivery:\n  smtp:\n    timeout: 3.1e9\n",
             "line 11: delivery.smtp.timeout: input should be less than or equal to 3600",
         ),
@@ -200,6 +218,10 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
         "no-processes",
         "negative-timeout",
         "timeout-in-milliseconds",
+        "a-million-retries",
+        "delivery-retries",
+        "backoff-of-ten-minutes",
+        "no-sources",
         "absurd-smtp-timeout",
         "alerts-via-typo",
         "delivery-via-typo",
