@@ -12,7 +12,7 @@ stored, so every output inherits it and a bad source fails by name instead of cr
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from publisher.errors import PublisherError
 from publisher.models import Attachment, ChangeNote, Item, Snapshot, SourceResult
@@ -23,6 +23,7 @@ MAX_TITLE = 500
 MAX_SUMMARY = 20_000
 MAX_NOTE = 5_000
 MAX_BODY = 2_000_000
+MAX_AHEAD = timedelta(days=2)  # time zones and clocks a little wrong, not more
 
 
 class SourceResultError(PublisherError):
@@ -38,7 +39,11 @@ def checked(result: object, base_url: str | None) -> SourceResult:
     for item in _sequence(result.items, "items"):
         cleaned = _item(item, base_url)
         if cleaned is None:
-            notes.append(f"skipped an item whose link is not a web address: {item.url!r:.80}")
+            notes.append(
+                f"skipped an item whose link is not a web address: {item.url!r:.80}"
+                if item.url
+                else "skipped an item without a link"
+            )
         else:
             items.append(cleaned)
     snapshots = tuple(
@@ -81,8 +86,8 @@ def _item(item: object, base_url: str | None) -> Item | None:
         url=url,
         title=_text(item.title, "item title", MAX_TITLE),
         summary=summary,
-        published=_moment(item.published, "item published date"),
-        updated=_moment(item.updated, "item updated date"),
+        published=_not_ahead(_moment(item.published, "item published date")),
+        updated=_not_ahead(_moment(item.updated, "item updated date")),
         document_type=_optional_text(item.document_type, "item document type"),
         organisation=_optional_text(item.organisation, "item organisation"),
         tags=tuple(_text(tag, "item tag", 100) for tag in _sequence(item.tags, "item tags")),
@@ -169,6 +174,12 @@ def _moment(value: object, what: str, required: bool = False) -> datetime | None
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     except OverflowError:
         return None
+
+
+def _not_ahead(moment: datetime | None) -> datetime | None:
+    """An item's date, unless it is days ahead (2099, or a clock set wrong): such an item
+    would head every 'latest' list for years and never be in a month's bulletin."""
+    return None if moment and moment > datetime.now(UTC) + MAX_AHEAD else moment
 
 
 def _count(value: object, what: str) -> int | None:

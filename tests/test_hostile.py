@@ -279,6 +279,39 @@ def test_an_entry_dated_beyond_the_calendar_loses_its_date_not_the_feed(server, 
     assert stored["Odd"]["published"] is None and stored["Odd"]["updated"] is None
 
 
+def atom_entries(*entries: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>T</title><id>urn:t</id><updated>2024-02-14T09:00:00Z</updated>{''.join(entries)}"
+        "</feed>"
+    ).encode()
+
+
+@pytest.mark.parametrize("ahead", ["2099-12-31T00:00:00Z", "9999-01-01T00:00:00+00:00"])
+def test_an_item_dated_years_ahead_does_not_head_every_list(server, project, ahead):
+    body = atom_entries(
+        '<entry><title>Ahead</title><id>urn:a</id><link href="https://ok.example/a"/>'
+        f"<updated>{ahead}</updated></entry>",
+        '<entry><title>Today</title><id>urn:b</id><link href="https://ok.example/b"/>'
+        "<updated>2024-02-14T09:00:00Z</updated></entry>",
+    )
+    server.expect_request("/news.atom").respond_with_data(body, content_type="application/atom+xml")
+    project.configure([{"id": "news", "kind": "feed", "url": server.url_for("/news.atom")}])
+    project.run("fetch")
+    stored = {row["title"]: row for row in project.items()}
+    assert stored["Ahead"]["updated"] is None and stored["Today"]["updated"] is not None
+
+
+def test_an_entry_without_a_link_is_said_so(server, project):
+    body = atom_entries(
+        "<entry><title>Linkless</title><updated>2024-02-14T09:00:00Z</updated></entry>"
+    )
+    server.expect_request("/news.atom").respond_with_data(body, content_type="application/atom+xml")
+    project.configure([{"id": "news", "kind": "feed", "url": server.url_for("/news.atom")}])
+    output = project.run("fetch").output
+    assert "skipped an item without a link" in output and "''" not in output
+
+
 # Control characters and terminal escapes ------------------------------------------------
 
 
