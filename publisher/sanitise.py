@@ -95,12 +95,18 @@ _BOILERPLATE_TEXT = re.compile(
 )
 
 
+MAX_QUOTE_DEPTH = 3
+
+
 def strip_boilerplate(untrusted: str) -> str:
     """Remove feed boilerplate: 'Share and Enjoy' link lists, share buttons, and
-    'The post ... appeared first on ...' footers."""
+    'The post ... appeared first on ...' footers; quotes nested deeper than three levels
+    are unwrapped (200 of them indent text off any screen, and mail clients drop our CSS)."""
     if not untrusted:
         return ""
     tree = LexborHTMLParser(f"<body>{untrusted}</body>")
+    for node in tree.css(" ".join(["blockquote"] * (MAX_QUOTE_DEPTH + 1))):
+        node.unwrap()
     for node in tree.css("[class], [id]"):
         marker = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
         if _BOILERPLATE_BLOCK.search(marker):

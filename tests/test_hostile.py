@@ -369,6 +369,26 @@ def test_runaway_nesting_is_cut_down_before_sanitising(news, project, tmp_path):
 # Runaway YAML: feeds.yaml, a bulletin's editorial, an MI sheet's front matter -------------
 
 
+@pytest.mark.parametrize(
+    "quotes",
+    [
+        "<blockquote>" * 200 + "deep" + "</blockquote>" * 200,
+        "<BLOCKQUOTE><p>x</p>" * 50 + "deep" + "</BLOCKQUOTE>" * 50,
+        "<blockquote>" * 300 + "deep",  # never closed
+    ],
+)
+def test_quotes_nest_three_deep_at_most_in_what_readers_get(news, project, tmp_path, quotes):
+    news(rss(item("Quoted", "https://ok.example/1", "1", quotes)))
+    project.run("fetch")
+    outputs = every_output(project, tmp_path)
+    for name in ("bulletin page", "email html"):
+        tree = LexborHTMLParser(outputs[name])
+        assert tree.css("blockquote blockquote blockquote") and not tree.css(
+            "blockquote blockquote blockquote blockquote"
+        ), name
+        assert "deep" in outputs[name], name
+
+
 def laughs(levels: int = 9, tag: str = "") -> str:
     """A 'billion laughs': each list repeats the one before ten times, by alias."""
     lines = [f"lol0: &a0 {tag}[{', '.join(['k: x'] * 10)}]"]
