@@ -2,17 +2,20 @@
 
 Every address is built from a (display name, address) pair by ``Mailbox`` and never parsed
 back from a string, so a name such as ``Jo <attacker@evil.example> (`` stays a name; the
-envelope recipient is always the stored address, given to the deliverer beside the message.
+envelope recipient is always the stored address (``envelope_address``), given to the
+deliverer beside the message.
 Every header value passes ``header_text`` (no CR, LF or other control characters: nothing
-can add a header or start the body) and long values are folded, so no line passes 998
-octets. Built with the stdlib's ``email.mime`` classes: about three times faster per
-message than ``EmailMessage``'s header registry. Bodies are base64 (UTF-8).
+can add a header or start the body). Values with letters outside ASCII are folded into
+RFC 2047 encoded words of at most 75 characters on lines of at most 76, and a long subject
+at its spaces, so no line passes 998 octets. Addresses go out in ASCII
+(``publisher.addresses``). Built with the
+stdlib's ``email.mime`` classes: about three times faster per message than
+``EmailMessage``'s header registry. Bodies are base64 (UTF-8).
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from dataclasses import dataclass
 from email import policy
@@ -22,10 +25,12 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate, make_msgid
 
-from publisher.errors import InputError
+from publisher.addresses import ascii_address, envelope_address
+from publisher.text import clean_text
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _FOLD_AT = 78
+# A folded line is a space and one encoded word, and RFC 2047 allows 75 characters a word.
+_ENCODED_LINE = 76
 MAX_HEADER_TEXT = 900
 
 
@@ -57,8 +62,13 @@ class _OneLinePolicy(policy.Compat32):
 UNFOLDED = _OneLinePolicy(max_line_length=998)
 
 
-class AddressError(InputError):
-    """An address that cannot be put in a header."""
+class _ShortLines(Header):
+    """A Header folded at its own line length whatever the policy asks: compat32 asks for
+    its ``max_line_length`` (998 here), which made one encoded word of hundreds of
+    characters where RFC 2047 allows 75."""
+
+    def encode(self, splitchars: str = ";, \t", maxlinelen=None, linesep: str = "\n") -> str:
+        return super().encode(splitchars, self._maxlinelen, linesep)
 
 
 @dataclass(frozen=True)
@@ -71,23 +81,23 @@ class Mailbox:
     @classmethod
     def of(cls, address: str, name: str = "") -> Mailbox:
         """A mailbox with a checked address (an ``AddressError`` if it is none)."""
-        from email_validator import EmailNotValidError, validate_email
+        return cls(ascii_address(header_text(address)), header_text(name))
 
-        try:
-            valid = validate_email(header_text(address), check_deliverability=False)
-        except EmailNotValidError as error:
-            raise AddressError(f"'{address}' is not an email address: {error}") from None
-        return cls(valid.normalized, header_text(name))
-
-    def header(self) -> str:
-        """'Name <address>', the name quoted or encoded as RFC 5322 and 2047 require."""
-        return formataddr((self.name, self.address), charset="utf-8")
+    def header(self, field: str = "To") -> str | Header:
+        """'Name <address>' for the ``field`` header: the name quoted (RFC 5322) or, with
+        letters outside ASCII, in encoded words (RFC 2047); the address in ASCII."""
+        address = envelope_address(self.address)
+        if self.name.isascii():
+            return formataddr((self.name, address))
+        mailbox = _ShortLines(self.name, "utf-8", maxlinelen=_ENCODED_LINE, header_name=field)
+        mailbox.append(f"<{address}>", "us-ascii")
+        return mailbox
 
 
 def header_text(value: object) -> str:
-    """A value fit for a header: one line, no control characters, at most 900 characters."""
-    text = " ".join(_CONTROL.sub(" ", str(value or "")).split())
-    return text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…"
+    """A value fit for a header: one line, no control characters (nor bidi overrides), at
+    most 900 characters."""
+    return clean_text(str(value or ""), MAX_HEADER_TEXT)
 
 
 def build_message(
@@ -103,15 +113,16 @@ def build_message(
 ) -> Message:
     """A message whose first part is plain text and whose alternative is HTML."""
     message = MIMEMultipart("alternative", policy=UNFOLDED)
-    message["Subject"] = _folded(header_text(subject))
-    message["From"] = sender.header()
-    message["To"] = to.header()
+    message["Subject"] = _folded("Subject", header_text(subject))
+    message["From"] = sender.header("From")
+    message["To"] = to.header("To")
     if reply_to:
-        message["Reply-To"] = reply_to.header()
+        message["Reply-To"] = reply_to.header("Reply-To")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = header_text(message_id or new_message_id(sender))
     for name, value in (headers or {}).items():
-        message[name] = _folded(header_text(value))
+        value = header_text(value)  # ASCII stays on one line: List-Unsubscribe as written
+        message[name] = value if value.isascii() else _folded(name, value)
     message.attach(_utf8_part(text, "plain"))
     message.attach(_utf8_part(html, "html"))
     # Both parts are base64, whose alphabet has no '_': this boundary cannot occur in
@@ -148,9 +159,10 @@ def sender_mailbox(organisation) -> Mailbox:
     )
 
 
-def _folded(value: str) -> str | Header:
-    """Short ASCII values as they are; others as a Header: encoded (RFC 2047) if not
-    ASCII, and folded where a line would pass the policy's 998-octet limit."""
+def _folded(name: str, value: str) -> str | Header:
+    """Short ASCII values as they are; others as a Header folded on short lines: at spaces
+    if ASCII, else into encoded words (RFC 2047) of at most 75 characters."""
     if value.isascii() and len(value) <= _FOLD_AT:
         return value
-    return Header(value, "utf-8" if not value.isascii() else "us-ascii", maxlinelen=_FOLD_AT)
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    return _ShortLines(value, charset, maxlinelen=_ENCODED_LINE, header_name=name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from importlib.resources import files
+from itertools import zip_longest
 from pathlib import Path
 
 import jinja2
@@ -29,24 +30,103 @@ def markdown_to_html(text: str) -> Markup:
 
 
 def markdown_to_text(text: str) -> str:
-    """The team's markdown as plain text a person reads: headings underlined, list items
-    with dashes, links followed by their address, no ``**`` or ``##`` left over."""
+    """The team's markdown as plain text a person reads, with everything the HTML shows
+    once, in reading order: headings underlined, quotes marked ``> ``, list items with
+    dashes or their numbers (nested ones indented), table rows as ``Header: value`` pairs,
+    links followed by their address, no ``**`` or ``##`` left over."""
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(f"<body>{markdown_to_html(text)}</body>")
     for link in tree.css("a[href]"):
         if link.text(strip=True) != link.attributes["href"]:
             link.insert_after(f" ({link.attributes['href']})")
-    blocks = []
-    for node in tree.css("h1, h2, h3, h4, p, li, blockquote > p, pre"):
-        words = " ".join(node.text().split())
-        if node.tag in ("h1", "h2", "h3", "h4"):
-            blocks.append(f"{words}\n{'-' * len(words)}")
-        elif node.tag == "li":
-            blocks.append(f"- {words}")
-        elif node.parent is None or node.parent.tag != "li":
-            blocks.append(words)
-    return "\n\n".join(blocks)
+    return "\n\n".join(_text_blocks(tree.body))
+
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_LINE_BREAK = "\ue000"  # stands for <br> while runs of whitespace are collapsed
+
+
+def _text_blocks(container) -> list[str]:
+    """The blocks (paragraphs, lists, quotes ...) of an element, as text; loose inline
+    content (a tight list item's words) counts as one paragraph."""
+    blocks, inline = [], []
+    for node in container.iter(include_text=True):
+        if node.tag in _HEADINGS + ("p", "pre", "blockquote", "ul", "ol", "table"):
+            blocks.append(_inline_text(inline))
+            inline = []
+            blocks.append(_text_block(node))
+        else:
+            inline.append(node)
+    blocks.append(_inline_text(inline))
+    return [block for block in blocks if block]
+
+
+def _text_block(node) -> str:
+    if node.tag in _HEADINGS:
+        words = _inline_text(node.iter(include_text=True))
+        return f"{words}\n{'-' * len(words)}"
+    if node.tag == "pre":
+        return node.text().strip("\n")
+    if node.tag == "blockquote":
+        return _prefixed("\n\n".join(_text_blocks(node)), "> ", ">")
+    if node.tag in ("ul", "ol"):
+        return _list_text(node)
+    if node.tag == "table":
+        return _table_text(node)
+    return _inline_text(node.iter(include_text=True))
+
+
+def _inline_text(nodes) -> str:
+    """Words with single spaces; a <br> starts a new line."""
+    text = "".join(_LINE_BREAK if node.tag == "br" else node.text() for node in nodes)
+    return "\n".join(" ".join(line.split()) for line in text.split(_LINE_BREAK)).strip()
+
+
+def _list_text(node) -> str:
+    """Items with a dash or their number, as the HTML numbers them; what an item holds
+    (more paragraphs, a nested list) is indented under its first line."""
+    items = [child for child in node.iter() if child.tag == "li"]
+    loose = any(child.tag == "p" for item in items for child in item.iter())
+    gap = "\n\n" if loose else "\n"
+    start = node.attributes.get("start") or "1"
+    first = int(start) if start.isdigit() else 1
+    texts = []
+    for number, item in enumerate(items, first):
+        marker = f"{number}. " if node.tag == "ol" else "- "
+        body = _prefixed(gap.join(_text_blocks(item)), " " * len(marker), "")
+        texts.append(marker + body[len(marker) :])
+    return gap.join(texts)
+
+
+def _table_text(node) -> str:
+    """One line a row, each cell named by its column's header: 'Paragraph: 48 | Change:
+    amended' (a proportional font would break aligned columns)."""
+    rows = [
+        [
+            _inline_text(cell.iter(include_text=True))
+            for cell in row.iter()
+            if cell.tag in ("th", "td")
+        ]
+        for row in node.css("tr")
+    ]
+    header = rows.pop(0) if rows and node.css_first("thead") else []
+    if not rows:
+        return " | ".join(cell for cell in header if cell)
+    lines = []
+    for row in rows:
+        cells = [
+            f"{label}: {value}" if label else value
+            for label, value in zip_longest(header, row, fillvalue="")
+            if value
+        ]
+        lines.append(" | ".join(cells))
+    return "\n".join(line for line in lines if line)
+
+
+def _prefixed(text: str, prefix: str, blank: str) -> str:
+    """Each line of ``text`` after ``prefix`` (an empty line gets ``blank``)."""
+    return "\n".join(prefix + line if line else blank for line in text.split("\n"))
 
 
 def format_date(moment: date | datetime | str | None, style: str = "%d/%m/%Y") -> str:

@@ -29,7 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
+from urllib.parse import quote
 
+from publisher.addresses import AddressError, envelope_address
 from publisher.config import Config
 from publisher.deliver import (
     Deliverer,
@@ -130,11 +132,12 @@ def list_headers(config: Config, email: str, one_click_url: str) -> dict[str, st
     list_id = delivery.get("list_id") or f"safeguarding.{_domain(config)}"
     headers = {"List-Id": f"{header_text(config.organisation.name)} <{list_id}>"}
     targets = []
+    in_link = quote(envelope_address(email), safe="@")  # 'jo+dsl@' and 'a&b@' stay whole
     if delivery.get("unsubscribe_mailto") or config.organisation.email:
         address = delivery.get("unsubscribe_mailto") or config.organisation.email
-        targets.append(f"<mailto:{address}?subject=unsubscribe%20{email}>")
+        targets.append(f"<mailto:{address}?subject=unsubscribe%20{in_link}>")
     configured = delivery.get("unsubscribe_url")
-    targets.append(f"<{configured.replace('{email}', email) if configured else one_click_url}>")
+    targets.append(f"<{configured.replace('{email}', in_link) if configured else one_click_url}>")
     headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if targets:
         headers["List-Unsubscribe"] = ", ".join(targets)
@@ -276,9 +279,12 @@ class _SendRun:
     def deliver(self, letter: Letter, recipient: Subscriber, row: Delivery) -> _Outcome:
         """Build and deliver one message, retrying temporary failures (a sending thread)."""
         try:
+            envelope = envelope_address(recipient.email)
             message = personalise(
                 letter, recipient, self.config, row.message_id, self.store.data_dir
             )
+        except AddressError as error:  # stored before such addresses were refused
+            return _Outcome("failed", str(error))
         except Exception as error:  # noqa: BLE001 - one unbuildable message never stops the rest
             return _Outcome("failed", f"could not build the message: {error}")
         for attempt in range(self.retries + 1):
@@ -287,7 +293,7 @@ class _SendRun:
                 return _Outcome("pending", self.report.stopped)
             try:
                 with self.deliverers.one() as deliverer:
-                    receipt = deliverer.send(message, recipient.email)
+                    receipt = deliverer.send(message, envelope)
             except DelivererUnavailable as error:
                 # The server itself is unreachable or refuses us: every other message would
                 # fail the same way, so stop here and leave them (and this one) pending.
@@ -347,13 +353,23 @@ def _gone(claimed_by: str | None) -> bool:
         return False  # another machine's sender: never taken from it
     if int(pid) == os.getpid():
         return thread == str(threading.get_ident())  # left by an earlier run of this thread
+    return not _running(int(pid))
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs: a process killed but not yet waited for by its
+    parent (a zombie, on Linux) sends nothing more."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS): the signal's answer stands
+        return True
+    return state != "Z"
 
 
 class _Pace:

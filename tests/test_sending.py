@@ -4,16 +4,20 @@ an unreachable server, and the everyday options (--test, --at, --due, empty send
 import email
 import email.policy
 import json
+import re
 import subprocess
+from email.header import decode_header, make_header
 from email.utils import getaddresses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smtp_server import RecordingHandler, SmtpServer, free_port
 from test_delivery import ORGANISATION, smtp_delivery
 from werkzeug import Response
 
 from conftest import fixture_bytes
-from publisher.messages import header_text
+from publisher.messages import Mailbox, build_message, header_text
 from publisher.store import Store
 from publisher.subscribers import Subscriber
 
@@ -102,7 +106,7 @@ def test_organisation_names_and_reply_to_that_look_like_addresses(
 def test_over_long_subjects_are_folded(project, tmp_path):
     with SmtpServer(RecordingHandler()) as server:
         publish(project, tmp_path, smtp_delivery(server), [Subscriber("jo@oak.example", "Jo")])
-        project.run("mi", "new", "--title", "Word " * 400, "--audience", "dsls")
+        project.run("mi", "new", "--title", "Word " * 39, "--audience", "dsls")  # 195 long
         store = Store(project.data_dir)
         with store.transaction():
             store.save_subscribers([Subscriber("jo@oak.example", "Jo", "Oak", ("dsls",))])
@@ -111,6 +115,106 @@ def test_over_long_subjects_are_folded(project, tmp_path):
         project.run("send", "--mi", "2/24")
         [raw] = server.handler.messages
         assert max(len(line) for line in raw.as_bytes().split(b"\n")) <= 998
+
+
+ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def header_field(raw: bytes, name: str) -> list[str]:
+    """The physical lines of one header field in a message's raw bytes."""
+    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+    lines, inside = [], False
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t"):
+            if inside:
+                lines.append(line)
+        else:
+            inside = line.lower().startswith(f"{name.lower()}:")
+            if inside:
+                lines.append(line)
+    return lines
+
+
+def decoded(lines: list[str]) -> str:
+    """A field's value as an RFC 2047 reader shows it (unfolded, encoded words joined)."""
+    value = "\n".join(lines).split(":", 1)[1].replace("\n", "").strip()
+    return str(make_header(decode_header(value)))
+
+
+def assert_folded_for_rfc_2047(lines: list[str]) -> None:
+    assert all(len(word) <= 75 for line in lines for word in ENCODED_WORD.findall(line))
+    assert all(len(line) <= 78 for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["Zoë", "Ōtsuka 大塚", "😀 emoji", 'Siân, "Jo" <jo@evil.example> =?utf-8?q?x?='],
+    ids=["latin", "cjk", "astral", "specials"],
+)
+def test_long_non_ascii_headers_are_folded_into_short_encoded_words(project, tmp_path, ending):
+    title = "Very long title about the filtering standards " * 3 + ending
+    name = "Siân Ó Ríordáin " * 12 + ending
+    organisation = {**ORGANISATION, "name": "Cyngor Sir Ynys Môn — Diogelu Addysg " * 3}
+    project.configure(NEWS, organisation=organisation, delivery={"via": "outbox"})
+    store = Store(project.data_dir)
+    with store.transaction():
+        store.save_subscribers([Subscriber("jo@oak.example", name, "Oak", ("dsls",))])
+    store.close()
+    project.run("mi", "new", "--title", title, "--audience", "dsls")
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    project.run("send", "--mi", "1/24")
+    [written] = (project.data_dir / "outbox").glob("*.eml")
+    raw = written.read_bytes()
+    subject, to, sender = (header_field(raw, field) for field in ("Subject", "To", "From"))
+    for lines in (subject, to, sender, header_field(raw, "List-Id")):
+        assert_folded_for_rfc_2047(lines)
+    assert len(subject) > 1 and len(to) > 1
+    assert decoded(subject).startswith("MI 1/24")
+    assert decoded(subject).endswith(f": {header_text(title)}")
+    assert decoded(to) == f"{header_text(name)} <jo@oak.example>"
+    assert decoded(sender) == f"{header_text(organisation['name'])} <{ORGANISATION['email']}>"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u202eevil\u202c", "\u2066evil\u2069", "e\u202dvi\u202cl", "\u202a\u202bevil", "evil\ufeff"],
+)
+def test_bidi_controls_in_stored_names_never_reach_the_headers(name):
+    assert header_text(name) == "evil"
+    message = build_message(
+        subject=f"For {name}",
+        sender=Mailbox("safeguarding@testshire.example", header_text(name)),
+        to=Mailbox("jo@oak.example", header_text(name)),
+        text="text",
+        html="<p>html</p>",
+    )
+    raw = bytes(message)
+    assert b"To: evil <jo@oak.example>" in raw and b"Subject: For evil" in raw
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    subject=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300),
+    name=st.text(st.characters(blacklist_categories=("Cs",)), max_size=200),
+)
+def test_any_subject_and_name_stay_within_the_line_and_word_limits(subject, name):
+    message = build_message(
+        subject=subject,
+        sender=Mailbox("safeguarding@testshire.example", "Safeguarding"),
+        to=Mailbox("jo@oak.example", header_text(name)),
+        text="text",
+        html="<p>html</p>",
+    )
+    raw = bytes(message)
+    assert max(len(line) for line in raw.split(b"\n")) <= 998
+    lines = header_field(raw, "Subject")
+    if not header_text(subject).isascii():
+        assert_folded_for_rfc_2047(lines)
+    if header_text(subject).strip():
+        assert decoded(lines) == header_text(subject)
+    if not header_text(name).isascii():
+        assert_folded_for_rfc_2047(header_field(raw, "To"))
 
 
 # Exactly once, whatever runs at the same time --------------------------------------------
