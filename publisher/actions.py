@@ -2,6 +2,11 @@
 
 A school is the subscribers sharing a school name (or one address, when no school is
 given). The team sees, per sheet, who confirmed and when, who has not, and who is overdue.
+
+Only readers the council recognises for a school (imported or added by the team) confirm
+for it. A self-registered reader (who typed their school on /subscribe or their
+preferences page) is shown apart, as their own row: their confirmation stops their own
+reminders, never their school's, whatever school they typed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class SchoolStatus:
     confirmed_by: str | None = None
     confirmed_at: datetime | None = None
     note: str = ""
+    self_service: bool = False  # one self-registered reader, not a school the team knows
 
     def status(self, deadline: date | None, today: date) -> str:
         """confirmed, overdue (past the deadline without a confirmation) or waiting."""
@@ -56,7 +62,8 @@ def confirm_action(store: Store, notice: Notice, email: str, note: str = "") -> 
 
 
 def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
-    """Each school the sheet was sent to, with its confirmation if any, by school name."""
+    """Each school the sheet was sent to, with its confirmation if any, by school name;
+    each self-registered reader on a row of their own."""
     confirmations = {
         row["email"]: row
         for row in store.db.execute(
@@ -66,10 +73,14 @@ def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
     schools: dict[str, list[str]] = {}
     deliveries = store.deliveries(f"mi/{notice.number}", statuses=["sent"])
     sent = [delivery.recipient for delivery in deliveries]
+    self_service = set()  # readers on a row of their own, whatever school they typed
     # Readers who had it in a digest confirm from their preferences page: count them too.
     for email in dict.fromkeys([*sent, *confirmations]):
         subscriber = store.subscriber(email)
         school = (subscriber.school if subscriber else "") or email
+        if subscriber and subscriber.self_service:
+            self_service.add(email)
+            school = email if school == email else f"{school} (self-registered: {email})"
         schools.setdefault(school, []).append(email)
     statuses = []
     for school, recipients in sorted(schools.items(), key=lambda pair: pair[0].lower()):
@@ -85,6 +96,7 @@ def action_status(store: Store, notice: Notice) -> list[SchoolStatus]:
                 first["email"] if first else None,
                 from_iso(first["confirmed_at"]) if first else None,
                 first["note"] if first else "",
+                self_service=any(email in self_service for email in recipients),
             )
         )
     return statuses

@@ -114,6 +114,26 @@ class _LineLoader(yaml.SafeLoader):
     pass
 
 
+class _NoDate(yaml.MarkedYAMLError):
+    """A value YAML reads as a date that no calendar holds ('due: 2024-02-30')."""
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _construct_timestamp(loader: _LineLoader, node: yaml.Node, key: str = ""):
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, TypeError, AttributeError) as error:  # '!!timestamp soon': no match
+        reason = f" ({error})" if isinstance(error, ValueError) else ""
+        named = f"{key} " if key else ""
+        raise _NoDate(
+            problem=f"{named}'{node.value}' is not a date{reason}: write a real date, like "
+            "12/01/2024",
+            problem_mark=node.start_mark,
+        ) from None
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.Node):
     if not isinstance(node, yaml.MappingNode):  # '!!map' on a scalar or a list
         raise yaml.constructor.ConstructorError(
@@ -127,10 +147,14 @@ def _construct_mapping(loader: _LineLoader, node: yaml.Node):
         if isinstance(key, yaml.ScalarNode)
     }
     yield mapping  # yield first so recursive structures resolve, as PyYAML's own does
+    for key, value in node.value:  # a date that is no date, named by its key
+        if value.tag == _TIMESTAMP and isinstance(key, yaml.ScalarNode):
+            _construct_timestamp(loader, value, key.value)
     mapping.update(loader.construct_mapping(node))
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(_TIMESTAMP, _construct_timestamp)
 
 
 def load_config(
@@ -195,6 +219,8 @@ def load_yaml(text: str, path: Path | str):
 def _parsed_yaml(text: str, path: Path | str):
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except _NoDate as error:
+        raise ConfigError(path, error.problem_mark.line + 1, error.problem) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -203,7 +229,7 @@ def _parsed_yaml(text: str, path: Path | str):
         raise ConfigError(path, None, f"YAML syntax error: {error}") from None
     except RecursionError:
         raise ConfigError(path, None, "nested too deeply to read") from None
-    except Exception as error:  # noqa: BLE001 - PyYAML's own slips, e.g. '!!timestamp soon'
+    except Exception as error:  # noqa: BLE001 - PyYAML's own slips we have not met yet
         raise ConfigError(path, None, f"YAML that cannot be read: {error!r:.200}") from None
 
 

@@ -10,8 +10,9 @@ turn into "feeds.yaml line N: ...".
 from __future__ import annotations
 
 import difflib
+import functools
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -139,6 +140,17 @@ class EditorialSchema(_Strict):
 def editorial_problems(data: Any) -> list[tuple[tuple, str]]:
     """Every problem of shape in a bulletin's editorial file."""
     return _check(EditorialSchema, data if data is not None else {}, ())
+
+
+def unknown_key_problems(data: Mapping, known: Iterable[str]) -> list[tuple[tuple, str]]:
+    """Keys of ``data`` outside ``known``, each said as feeds.yaml's are (with the key
+    meant): an MI sheet's front matter, say."""
+    return _check(_only_keys(tuple(known)), data, ())
+
+
+@functools.cache
+def _only_keys(known: tuple[str, ...]) -> type[BaseModel]:
+    return create_model("Fields", __base__=_Strict, **{name: (Any, None) for name in known})
 
 
 def problems(data: Mapping, kinds: Mapping[str, SourceKind]) -> list[tuple[tuple, str]]:

@@ -18,6 +18,20 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+def closed_because(day: date) -> str | None:
+    """Why ``day`` is no working day ('a Saturday', 'Wednesday, Christmas Day (a bank
+    holiday)'), or None when it is one."""
+    if day.weekday() >= 5:
+        return f"a {day:%A}"
+    holiday = _bank_holidays(day.year).get(day)
+    return f"{day:%A}, {holiday} (a bank holiday)" if holiday else None
+
+
+def next_working_day(day: date) -> date:
+    """``day`` itself when it is a working day, else the first working day after it."""
+    return day if is_working_day(day) else add_working_days(day, 1)
+
+
 def add_working_days(start: date, days: int) -> date:
     """The date ``days`` working days after ``start`` (before it, when ``days`` is
     negative); ``start`` itself does not count."""

@@ -46,7 +46,12 @@ def secret_key(data_dir: Path) -> str:
 
 
 # Where the web app answers each kind of link, below settings.site_url.
-READER_PATHS = {"manage": "manage/", "unsubscribe": "unsubscribe/", "action": "actions/"}
+READER_PATHS = {
+    "manage": "manage/",
+    "unsubscribe": "unsubscribe/",
+    "action": "actions/",
+    "confirm": "subscribe/confirm/",
+}
 
 
 def reader_link(data_dir: Path, site_url: str, purpose: str, value) -> str:

@@ -266,6 +266,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE source_state ADD COLUMN last_notes TEXT NOT NULL DEFAULT '[]';
     """,
+    # 12: subscribers who typed their school themselves (on /subscribe, or changed it on
+    # their preferences page): nobody at the council vouched for it, so their confirmation
+    # of an ACTION sheet is their own, never their school's (publisher.actions)
+    """
+    ALTER TABLE subscribers ADD COLUMN self_service INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

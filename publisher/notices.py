@@ -7,50 +7,97 @@ deadline ("to be completed by") is a number of working days after publication or
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime
+from urllib.parse import quote
 
 import yaml
 
 from publisher.config import Config, ConfigError, holds_values, load_yaml
 from publisher.dates import UK, parse_day
-from publisher.deadlines import add_working_days
+from publisher.deadlines import add_working_days, closed_because, next_working_day
 from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
 from publisher.models import Change, Notice
 from publisher.store import Store
+from publisher.text import clean_text
 
 STATUSES = ("draft", "approved", "published")
 MAX_WORKING_DAYS = 60
+MAX_TITLE_LENGTH = 200  # a subject line still readable in a mail client's list
+FRONT_MATTER_FIELDS = ("title", "type", "due", "contact", "audiences", "replaces")
+REQUIRED_FIELDS = ("title", "type")
+FIELDS_HINT = (
+    "# These lines are the sheet's fields: a field whose line you delete is left empty\n"
+    "# (title and type are needed; due is working days, like 7, or a date, like 12/01/2024).\n"
+)
 MARKDOWN_HINT = (
     "# The body below the next line is Markdown: ## Heading, - list item, **bold**,\n"
     "# [link text](https://...). HTML is shown as typed, never run.\n"
 )
+# Front matter starts and ends with a line that is '---' and nothing else.
+_DELIMITER = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_WORKING_DAYS = re.compile(r"[0-9]+")
+# Markdown punctuation anywhere in a line, and what starts a block at the start of one.
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_\[\]<|~]|&(?=#?[0-9A-Za-z]+;)")
+_BLOCK_MARKER = re.compile(r"^(?:[#>+=-]|\d{1,9}(?=[.)]))")
 
 
 class NoticeError(InputError):
     """Something a user asked of a sheet that cannot be done, with the reason."""
 
 
+def is_working_days(due: str | None) -> bool:
+    """Whether ``due`` counts working days after publication ('7'), not a date."""
+    return due is not None and _WORKING_DAYS.fullmatch(due) is not None
+
+
 def deadline_for(due: str | None, published: datetime) -> date | None:
     """The 'to be completed by' date: ``due`` working days after publication, or a date."""
     if not due:
         return None
-    if str(due).isdigit():
+    if is_working_days(str(due)):
         return add_working_days(published.astimezone(UK).date(), int(due))
     return date.fromisoformat(str(due))
 
 
 def validate_due(due: str | None) -> str | None:
-    """A due value: working days ('7') or a date (2024-01-12 or 12/01/2024, kept as ISO)."""
-    if due is None or str(due).isdigit():
+    """A due value: working days ('7') or a date (2024-01-12 or 12/01/2024, kept as ISO)
+    on which schools are open."""
+    if due is None or is_working_days(due):
         return due
     try:
-        return parse_day(str(due)).isoformat()
+        day = parse_day(str(due))
     except ValueError:
         raise NoticeError(
             f"due '{due}' is neither a number of working days nor a date like 12/01/2024"
         ) from None
+    check_working_day(day)
+    return day.isoformat()
+
+
+def check_working_day(deadline: date) -> None:
+    """Refuse a deadline on a weekend or bank holiday, naming the next working day."""
+    reason = closed_because(deadline)
+    if reason:
+        raise NoticeError(
+            f"due {deadline:%d/%m/%Y} is {reason}: schools are closed; use the next "
+            f"working day, {next_working_day(deadline):%A %d/%m/%Y}"
+        )
+
+
+def check_title(title: str) -> str:
+    """The title cleaned (``clean_text``), or a ``NoticeError`` when it is empty or longer
+    than MAX_TITLE_LENGTH."""
+    cleaned = clean_text(title)
+    if not cleaned:
+        raise NoticeError("the title is empty: give the sheet a title")
+    if len(cleaned) > MAX_TITLE_LENGTH:
+        raise NoticeError(
+            f"keep the title to {MAX_TITLE_LENGTH} characters or fewer (it has {len(cleaned):,})"
+        )
+    return cleaned
 
 
 def parse_datetime(text: str) -> datetime:
@@ -67,54 +114,93 @@ def to_markdown(notice: Notice) -> str:
     fields = {
         "title": notice.title,
         "type": notice.type,
-        "due": int(notice.due) if notice.due and notice.due.isdigit() else notice.due,
+        "due": int(notice.due) if is_working_days(notice.due) else notice.due,
         "contact": notice.contact,
         "audiences": list(notice.audiences),
         "replaces": notice.replaces,
     }
     front = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
-    return f"---\n{front}{MARKDOWN_HINT}---\n{notice.body.strip()}\n"
+    return f"---\n{front}{FIELDS_HINT}{MARKDOWN_HINT}---\n{notice.body.strip()}\n"
 
 
 def from_markdown(text: str, base: Notice) -> Notice:
-    """Apply an edited markdown file (front matter + body) to a sheet."""
-    if not text.startswith("---"):
-        return replace(base, body=text.strip())
+    """Apply an edited markdown file (front matter + body) to a sheet.
+
+    The front matter is the whole truth of the sheet's fields: an unknown key is refused
+    (with the key meant), a deleted one leaves its field empty. Text without front matter
+    replaces the body only."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    front, body = _split_front_matter(text)
+    body = clean_text(body, multiline=True)
+    if front is None:
+        return replace(base, body=body)
+    fields = _front_fields(front)
+    values = {name: _one_value(fields, name) for name in FRONT_MATTER_FIELDS if name != "audiences"}
+    audiences = fields.get("audiences") or ()
+    if not isinstance(audiences, list | tuple):
+        audiences = [audiences]
+    if any(holds_values(audience) for audience in audiences):
+        raise NoticeError("the front matter's 'audiences' must be a list of audience ids")
+    for name in REQUIRED_FIELDS:
+        if name not in fields:
+            raise NoticeError(f"the front matter has no '{name}' line: add one")
+    due, replaces, contact = values["due"], values["replaces"], values["contact"]
+    return replace(
+        base,
+        title=check_title(_text(values["title"])),
+        type=_text(values["type"]),
+        due=validate_due(None if due is None else str(due)),
+        contact=_text(contact),
+        audiences=tuple(_text(audience) for audience in audiences),
+        replaces=_text(replaces) or None,
+        body=body,
+    )
+
+
+def _split_front_matter(text: str) -> tuple[str | None, str]:
+    """(front matter, body); no front matter unless the first line is '---'. The front
+    matter keeps the first line's end, so its line numbers are the file's."""
+    opening = _DELIMITER.match(text)
+    if opening is None:
+        return None, text
+    closing = _DELIMITER.search(text, opening.end())
+    if closing is None:
+        raise NoticeError("the front matter needs a closing '---' line")
+    return text[opening.end() : closing.start()], text[closing.end() :]
+
+
+def _front_fields(front: str) -> dict:
     try:
-        _, front, body = text.split("---", 2)
-    except ValueError:
-        raise NoticeError("the front matter needs a closing '---' line") from None
-    try:
-        fields = load_yaml(front, "the front matter") or {}  # its lines are the file's
+        fields = load_yaml(front, "the front matter") or {}
     except ConfigError as error:
         where = f"line {error.line}: " if error.line else ""
         raise NoticeError(f"{where}the front matter is not valid YAML: {error.message}") from None
     if not isinstance(fields, dict):
         raise NoticeError("the front matter must be 'field: value' lines")
-    audiences = fields.get("audiences", base.audiences) or ()
-    if not isinstance(audiences, list | tuple):
-        audiences = [audiences]
-    if any(holds_values(audience) for audience in audiences):
-        raise NoticeError("the front matter's 'audiences' must be a list of audience ids")
-    due = _one_value(fields, "due", base.due)
-    replaces = _one_value(fields, "replaces", base.replaces)
-    return replace(
-        base,
-        title=str(_one_value(fields, "title", base.title)),
-        type=str(_one_value(fields, "type", base.type)),
-        due=validate_due(None if due is None else str(due)),
-        contact=str(_one_value(fields, "contact", base.contact)),
-        audiences=tuple(audiences),
-        replaces=None if replaces is None else str(replaces),
-        body=body.strip(),
-    )
+    _refuse_unknown_keys(fields)
+    return fields
 
 
-def _one_value(fields: dict, name: str, default: object) -> object:
-    value = fields.get(name, default)
+def _refuse_unknown_keys(fields: dict) -> None:
+    """An unknown key named with its line and the key meant, as feeds.yaml's are."""
+    from publisher.config_schema import unknown_key_problems  # pydantic: when a sheet is read
+
+    named = {str(key): value for key, value in fields.items()}
+    for (key, *_), message in unknown_key_problems(named, FRONT_MATTER_FIELDS)[:1]:
+        line = getattr(fields, "key_lines", {}).get(key)
+        raise NoticeError(f"line {line}: {message}" if line else message)
+
+
+def _one_value(fields: dict, name: str) -> object:
+    value = fields.get(name)
     if holds_values(value):
         raise NoticeError(f"the front matter's '{name}' must be one value, not a list or mapping")
     return value
+
+
+def _text(value: object) -> str:
+    """A front matter value as one clean line ('' for an empty one)."""
+    return "" if value is None else clean_text(str(value))
 
 
 def notice_context(config: Config, notice: Notice) -> dict:
@@ -146,6 +232,7 @@ def check_editable(notice: Notice) -> None:
 def edit(store: Store, notice: Notice, edited: Notice) -> Notice:
     """Save an edited sheet (see ``from_markdown``); an approved sheet goes back to draft."""
     check_editable(notice)
+    check_replaces(store, edited.replaces)
     edited = replace(edited, status="draft")
     with store.transaction():
         store.save_notice(edited)
@@ -155,6 +242,7 @@ def edit(store: Store, notice: Notice, edited: Notice) -> Notice:
 def approve(store: Store, notice: Notice) -> Notice:
     if notice.status != "draft":
         raise NoticeError(f"{notice.label} is {notice.status}, not a draft")
+    _check_title_of(notice)
     if not notice.audiences:
         raise NoticeError(
             f"{notice.label} has no audience, so nobody would receive it: add one "
@@ -178,13 +266,16 @@ def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> 
         raise NoticeError(
             f"{notice.label} is a draft; approve it first ('publisher mi approve {notice.id}')"
         )
+    _check_title_of(notice)
     at = at.astimezone(UK)
     deadline = deadline_for(notice.due, at)
     if deadline is not None and deadline < at.date():
         raise NoticeError(
             f"the deadline {deadline:%d/%m/%Y} is before publication ({at:%d/%m/%Y}): fix 'due'"
         )
-    if not force and notice.due is not None and notice.due.isdigit():
+    if deadline is not None:
+        check_working_day(deadline)
+    if not force and is_working_days(notice.due):
         days = int(notice.due)
         if days == 0 or days > MAX_WORKING_DAYS:
             raise NoticeError(
@@ -209,6 +300,22 @@ def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> 
         )
         store.save_notice(published)
     return published
+
+
+def _check_title_of(notice: Notice) -> None:
+    """A sheet saved before titles were checked goes no further without a good one."""
+    try:
+        check_title(notice.title)
+    except NoticeError as error:
+        raise NoticeError(
+            f"{notice.label}: {error} (with 'publisher mi edit {notice.id}' or the web editor)"
+        ) from None
+
+
+def check_replaces(store: Store, replaces: str | None) -> None:
+    """A correction replaces a published sheet that exists."""
+    if replaces and find(store, replaces).status != "published":
+        raise NoticeError(f"{replaces} is not a published sheet, so it cannot be replaced")
 
 
 def delete(store: Store, notice: Notice) -> None:
@@ -242,23 +349,32 @@ def new_draft(
 ) -> Notice:
     """Create a draft, blank (``title``) or from a detected change, with ``fields``
     (type, due, audiences, contact, body) given by the user overriding the defaults."""
-    draft = Notice(type="Action", title=title or "", contact=config.organisation.contact)
+    draft = Notice(type="Action", title="", contact=config.organisation.contact)
     if change_id is not None:
         change = store.change(change_id)
         if change is None:
             raise NoticeError(f"no change with id {change_id} (see: publisher changes)")
         draft = draft_from_change(config, change)
-    if not (title or draft.title):
+    elif title is None:
         raise NoticeError("give a title, or a change id to start from")
-    if replaces and find(store, replaces).status != "published":
-        raise NoticeError(f"{replaces} is not a published sheet, so it cannot be replaced")
+    title = check_title(draft.title if title is None else title)
+    check_replaces(store, replaces)
     if fields.get("due"):
         fields["due"] = validate_due(fields["due"])
-    given = {name: value for name, value in fields.items() if value}
-    draft = replace(draft, title=title or draft.title, replaces=replaces, **given)
+    given = {name: _cleaned(name, value) for name, value in fields.items() if value}
+    draft = replace(draft, title=title, replaces=replaces, **given)
     check_fields(config, draft)
     with store.transaction():
         return store.add_notice(draft)
+
+
+def _cleaned(field: str, value: object) -> object:
+    """A field given on the command line or in a form, cleaned as the editor's are."""
+    if field == "body":
+        return clean_text(str(value), multiline=True)
+    if field == "audiences":
+        return tuple(clean_text(str(audience)) for audience in value)
+    return clean_text(str(value))
 
 
 def draft_for_changes(config: Config, store: Store, changes: list[Change]) -> list[Notice]:
@@ -274,28 +390,54 @@ def draft_for_changes(config: Config, store: Store, changes: list[Change]) -> li
 
 
 def draft_from_change(config: Config, change: Change) -> Notice:
-    """A draft sheet that quotes a detected change, for the team to finish."""
+    """A draft sheet that quotes a detected change, for the team to finish. What GOV.UK
+    wrote (title, note, wording) is plain text: quoted so Markdown shows it as written."""
     source = next((s for s in config.sources if s.id == change.source_id), None)
     when = f" on {change.changed_at.astimezone(UK):%d %B %Y}" if change.changed_at else ""
     if wording := amended_wording(change):
-        changes = "\n".join(f"- {line}" for line in wording)
+        changes = "\n".join(f"- {plain_markdown(line)}" for line in wording)
         if check := note_check(change):
             changes += f"\n\n{check}"
     elif change.refs:
-        changes = "\n".join(f"- {entry}" for entry in change.entries)
+        changes = "\n".join(f"- {plain_markdown(entry)}" for entry in change.entries)
     else:
-        changes = change.note or change.details
+        changes = plain_markdown(change.note or change.details, keep_lines=True)
     body = (
-        f"## Summary\n\n{change.title} was updated{when}.\n\n"
+        f"## Summary\n\n{plain_markdown(change.title)} was updated{when}.\n\n"
         f"## Key changes\n\n{changes}\n\n"
-        f"## Next steps\n\n- Read the updated guidance: <{change.url}>\n"
+        f"## Next steps\n\n- Read the updated guidance: <{_link_target(change.url)}>\n"
         "- Brief relevant staff and update your policies.\n"
     )
+    suffix = ": updated guidance"
     return Notice(
         type="Action" if change.statutory else "Information",
-        title=f"{change.title}: updated guidance",
+        title=clean_text(change.title, max_length=MAX_TITLE_LENGTH - len(suffix)) + suffix,
         contact=config.organisation.contact,
         body=body,
         audiences=source.audiences if source else (),
         change_id=change.id,
     )
+
+
+def plain_markdown(text: str, keep_lines: bool = False) -> str:
+    """``text`` written as Markdown that shows it as written: no link, image, emphasis,
+    heading, list, code or HTML of its own. One line, or with ``keep_lines`` its lines
+    (and paragraphs) as they were."""
+    lines = text.splitlines() if keep_lines else [" ".join(text.split())]
+    quoted = "\n".join(_plain_line(line) for line in lines)
+    return re.sub(r"\n{3,}", "\n\n", quoted).strip()
+
+
+def _plain_line(line: str) -> str:
+    line = _MARKDOWN_PUNCTUATION.sub(lambda found: "\\" + found.group(), line.strip())
+    return _BLOCK_MARKER.sub(lambda found: _block_marker_quoted(found.group()), line, count=1)
+
+
+def _block_marker_quoted(marker: str) -> str:
+    # '#', '>', '-', '+', '=' start a block by themselves; a number only with its '.' or ')'.
+    return marker + "\\" if marker.isdigit() else "\\" + marker
+
+
+def _link_target(url: str) -> str:
+    """A URL that stays one autolink: spaces, '<' and '>' percent-encoded."""
+    return quote(url, safe="/:?#[]@!$&'()*+,;=%~")

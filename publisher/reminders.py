@@ -1,6 +1,7 @@
 """Reminders for ACTION sheets: schools that have not confirmed are emailed
 ``settings.reminder_days`` working days before the deadline, and once more when it has
-passed; each reminder once per reader (the send log), never after their school confirmed."""
+passed; each reminder once per reader (the send log), never after their school confirmed
+(a self-registered reader's own confirmation stops only their own: ``publisher.actions``)."""
 
 from __future__ import annotations
 

@@ -546,10 +546,11 @@ class Store:
 
     def save_subscribers(self, subscribers: Iterable[Subscriber]) -> None:
         self.db.executemany(
-            "INSERT INTO subscribers (email, name, school, audiences, frequency, added_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET name = excluded.name,"
-            " school = excluded.school, audiences = excluded.audiences,"
-            " frequency = excluded.frequency",
+            "INSERT INTO subscribers"
+            " (email, name, school, audiences, frequency, self_service, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET"
+            " name = excluded.name, school = excluded.school, audiences = excluded.audiences,"
+            " frequency = excluded.frequency, self_service = excluded.self_service",
             [
                 (
                     s.email,
@@ -557,6 +558,7 @@ class Store:
                     s.school,
                     json.dumps(list(s.audiences)),
                     s.frequency,
+                    s.self_service,
                     to_iso(utcnow()),
                 )
                 for s in subscribers
@@ -757,4 +759,5 @@ def _subscriber(row: sqlite3.Row) -> Subscriber:
         row["school"],
         tuple(json.loads(row["audiences"])),
         row["frequency"],
+        bool(row["self_service"]),
     )

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from publisher.addresses import ascii_address
 from publisher.config import Config
 from publisher.errors import InputError
+from publisher.text import clean_text
 
 if TYPE_CHECKING:  # the store imports Subscriber from here
     from publisher.store import Store
@@ -36,9 +38,11 @@ COLUMN_ALIASES = {
 FREQUENCIES = ("immediately", "weekly", "monthly")
 DELIMITERS = (",", ";", "\t")
 AUDIENCE_SEPARATORS = re.compile(r"[;|,]")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Cells starting with these run as formulas when a spreadsheet opens the export.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Put before such a cell to make it text; a cell starting with it is marked too, so that
+# reading an export back (``from_inert``) gives exactly what was written.
+INERT_MARK = "'"
 
 
 class SubscriberFileError(InputError):
@@ -56,6 +60,10 @@ class Subscriber:
     audiences: tuple[str, ...] = ()
     # immediately (MI sheets and alerts as published), weekly (a digest), monthly (bulletin)
     frequency: str = DEFAULT_FREQUENCY
+    # They typed their school themselves (/subscribe, their preferences page): nobody at
+    # the council vouched for it, so they confirm ACTION sheets for themselves only. An
+    # import or the team adding them makes them the school's again.
+    self_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,30 +87,43 @@ class ImportPlan:
 
 
 def canonical_email(address: str) -> str:
-    """The one form an address is stored and compared in: validated, domain and local part
-    lower-cased (every real mailbox provider treats the local part case-insensitively).
+    """The one form an address is stored and compared in: validated, in the ASCII form mail
+    carries (an international domain as IDNA punycode), domain and local part lower-cased
+    (every real mailbox provider treats the local part case-insensitively).
 
-    Raises ``ValueError`` with the reason when it is not an email address."""
-    from email_validator import EmailNotValidError, validate_email  # on use: 15 ms to import
-
-    try:
-        valid = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        raise ValueError(f"'{address.strip()}' is not an email address: {error}") from None
-    return valid.normalized.lower()
+    Raises ``AddressError`` (a ``ValueError``) with the reason when it is not an email
+    address, or cannot be sent to (letters outside ASCII before the @: see
+    ``addresses.ascii_address``)."""
+    return ascii_address(address.strip()).lower()
 
 
 def canonical_emails(addresses: Iterable[str]) -> list[str]:
-    """Addresses typed by a person, in canonical form; all of them or an ``InputError``."""
+    """Addresses typed by a person to remove or unsubscribe, in canonical form; all of them
+    or an ``InputError``. An address that cannot be sent to, stored by an older version,
+    can still be named (as it was stored) to remove it."""
     canonical, bad = [], []
     for address in addresses:
         try:
             canonical.append(canonical_email(address))
         except ValueError as error:
-            bad.append(str(error))
+            if stored := _stored_before_refused(address):
+                canonical.append(stored)
+            else:
+                bad.append(str(error))
     if bad:
         raise InputError("; ".join(bad))
     return list(dict.fromkeys(canonical))
+
+
+def _stored_before_refused(address: str) -> str | None:
+    """How an older version stored an address with letters outside ASCII before the @
+    (validated, lower-cased); None if it is not an email address at all."""
+    from email_validator import EmailNotValidError, validate_email  # on use: 15 ms to import
+
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
 
 
 def read_csv(path: Path, config: Config) -> tuple[list[Subscriber], list[RejectedRow]]:
@@ -182,25 +203,33 @@ def import_subscribers(
 
 def write_csv(subscribers: Iterable[Subscriber], output: io.TextIOBase) -> int:
     """Write subscribers in the format ``read_csv`` reads; return how many."""
+    header = ["email", "name", "school", "audiences", "frequency"]
+    rows = ([s.email, s.name, s.school, ";".join(s.audiences), s.frequency] for s in subscribers)
+    return write_inert_csv(output, header, rows)
+
+
+def write_inert_csv(output: io.TextIOBase, header: list[str], rows: Iterable[Iterable[str]]) -> int:
+    """Write a CSV file every spreadsheet opens safely (each cell ``inert``); return how
+    many rows follow the header."""
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(["email", "name", "school", "audiences", "frequency"])
+    writer.writerow(header)
     count = 0
-    for subscriber in subscribers:
-        cells = [
-            subscriber.email,
-            subscriber.name,
-            subscriber.school,
-            ";".join(subscriber.audiences),
-            subscriber.frequency,
-        ]
-        writer.writerow([_inert(cell) for cell in cells])
+    for row in rows:
+        writer.writerow([inert(cell) for cell in row])
         count += 1
     return count
 
 
-def _inert(cell: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+def inert(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula: marked with a leading
+    ``'`` when it starts with a formula character (or with the mark itself)."""
+    return INERT_MARK + cell if cell.startswith((*FORMULA_STARTS, INERT_MARK)) else cell
+
+
+def from_inert(cell: str) -> str:
+    """A cell as it was before ``inert`` (a hand-typed "'t Hooft" is left as it is)."""
+    marked = cell[:1] == INERT_MARK and cell[1:].startswith((*FORMULA_STARTS, INERT_MARK))
+    return cell[1:] if marked else cell
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -226,13 +255,14 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
     )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     while True:
+        first_line = reader.line_num + 1  # a quoted cell may go on over more lines
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            raise SubscriberFileError(f"line {reader.line_num}: {error}") from None
-        yield reader.line_num, cells
+            raise SubscriberFileError(f"line {first_line}: {error}") from None
+        yield first_line, cells
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -246,17 +276,34 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
+def _cell_text(raw: str, column: str) -> str:
+    """A cell as one line of clean text (line breaks read as spaces), as ``write_csv`` had
+    it before making it inert. A ``ValueError`` if the cleaner would have to drop any of
+    it: control characters, or bidi overrides that make text read other than it is."""
+    text = from_inert(raw).replace("\r", "\n")
+    one_line = " ".join(text.split())
+    if clean_text(text) != one_line:
+        raise ValueError(
+            f"contains control characters in the {column} cell (NUL, ESC, a right-to-left "
+            "override or similar, often invisible): retype it"
+        )
+    return one_line
+
+
 def _subscriber(
     cells: list[str], columns: dict[str, int], width: int, config: Config, by_name: dict[str, str]
 ) -> Subscriber:
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         raise ValueError(f"{len(cells)} cells but the header names {width} (a stray delimiter?)")
-    if any(CONTROL_CHARACTERS.search(cell) for cell in cells):
-        raise ValueError("contains control characters (NUL or similar): retype the row")
+    names = {index: column for column, index in columns.items()}
+    values = [
+        _cell_text(value, names.get(index, f"column {index + 1}"))
+        for index, value in enumerate(cells)
+    ]
 
     def cell(column: str) -> str:
         index = columns.get(column)
-        return " ".join(cells[index].split()) if index is not None and index < len(cells) else ""
+        return values[index] if index is not None and index < len(values) else ""
 
     email = canonical_email(cell("email"))
     name = cell("name") or " ".join(filter(None, (cell("first_name"), cell("last_name"))))

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from publisher.addresses import NeedsSmtpUtf8
 from publisher.config import Config
 from publisher.dates import from_iso, to_iso, utcnow
 from publisher.errors import InputError
@@ -55,6 +56,11 @@ def check_request(config: Config, form: dict) -> Request:
     email = ""
     try:
         email = canonical_email(str(form.get("email", "")))
+    except NeedsSmtpUtf8:
+        errors["email"] = (
+            "Our emails cannot reach an address with letters other than A to Z before the @:"
+            " enter another address"
+        )
     except ValueError:
         errors["email"] = "Enter an email address in the correct format, like name@school.sch.uk"
     audiences = tuple(a for a in form.get("audiences", ()) if a in config.audiences)
@@ -126,6 +132,7 @@ def confirm(store: Store, email: str) -> Subscriber:
             row["school"],
             tuple(json.loads(row["audiences"])),
             row["frequency"],
+            self_service=True,  # the school is as they typed it
         )
         store.save_subscribers([subscriber])
         store.db.execute("DELETE FROM unsubscribed WHERE email = ?", (email,))
@@ -134,11 +141,19 @@ def confirm(store: Store, email: str) -> Subscriber:
 
 
 def update_preferences(store: Store, email: str, request: Request) -> Subscriber:
-    """New audiences and frequency (and name, school) for a confirmed subscriber."""
-    if store.subscriber(email) is None:
+    """New audiences and frequency (and name, school) for a confirmed subscriber; a school
+    they type themselves is theirs, not one the council vouched for."""
+    existing = store.subscriber(email)
+    if existing is None:
         raise InputError("this address is not subscribed")
+    retyped = request.school != existing.school
     subscriber = Subscriber(
-        email, request.name, request.school, request.audiences, request.frequency
+        email,
+        request.name,
+        request.school,
+        request.audiences,
+        request.frequency,
+        self_service=existing.self_service or retyped,
     )
     with store.transaction():
         store.save_subscribers([subscriber])

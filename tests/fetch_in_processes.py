@@ -9,8 +9,9 @@ says which process and thread ran it. Scenarios:
 - ``plain``; ``threaded`` (another thread runs, as in the web app);
 - ``crash``, ``killed``: a forked process exits (code 3), or is killed (signal 9), while
   fetching d.example;
-- ``unpicklable``, ``unloadable``, ``quits``: d.example-3's date has a time zone that
-  cannot be pickled, cannot be unpickled, or calls sys.exit() when unpickled;
+- ``unpicklable``, ``unloadable``, ``quits``: d.example-3's result (of a plugin's own
+  SourceResult class, which the boundary passes on as it is) holds a time zone that cannot
+  be pickled, cannot be unpickled, or calls sys.exit() when unpickled;
 - ``gov.uk``: 40 more sources on GOV.UK, half as paths (fetched from the API's host, as
   ``publisher.fetch`` sets their origin), half as full addresses in capitals; and 30 on
   e.example whose feeds an earlier run found on www.gov.uk;
@@ -28,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urljoin
 
@@ -61,6 +63,13 @@ class Quits(tzinfo):
         return timedelta(0)
 
 
+@dataclass(frozen=True)
+class ResultWithMore(SourceResult):
+    """A plugin's result with a field of its own."""
+
+    more: object = None
+
+
 def zone_for(scenario: str) -> tzinfo:
     if scenario == "unpicklable":  # a class made inside a function cannot be pickled
         return type("Local", (tzinfo,), {"utcoffset": lambda self, moment: timedelta(0)})()
@@ -76,10 +85,10 @@ def fetch(source: SourceConfig, context: FetchContext) -> SourceResult:
         os._exit(3)
     if SCENARIO == "killed" and host == "d.example" and forked:
         os.kill(os.getpid(), signal.SIGKILL)
-    published = None
+    more = None
     if source.id == "d.example-3":
         if SCENARIO in ("unpicklable", "unloadable", "quits"):
-            published = datetime(2024, 2, 23, tzinfo=zone_for(SCENARIO))
+            more = zone_for(SCENARIO)
         elif SCENARIO == "grandchild" and os.fork() == 0:
             os.closerange(0, 3)  # it keeps only what it inherited from publisher
             time.sleep(5)
@@ -90,8 +99,8 @@ def fetch(source: SourceConfig, context: FetchContext) -> SourceResult:
     # Imported before forking, not again by each process (no source here makes a request).
     summary = "requests imported" if "requests" in sys.modules else ""
     title = f"{os.getpid()} {threading.get_ident()}"
-    item = Item(source.id, context.http.origin, title, summary, published)
-    return SourceResult(items=(item,))
+    item = Item(source.id, context.http.origin, title, summary)
+    return ResultWithMore(items=(item,), more=more)
 
 
 def job(source_id: str, url: str, state: SourceState | None = None) -> Job:

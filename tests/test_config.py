@@ -151,6 +151,10 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
             "line 10: settings.timeout: input should be less than or equal to 3600",
         ),
         (
+            VALID + "settings:\n  templates: 2024-02-30\n",  # read by YAML as a date
+            "line 10: templates '2024-02-30' is not a date (day is out of range for month)",
+        ),
+        (
             VALID + "settings:\n  retries: 1000000\n",  # each retry waits twice as long
             "line 10: settings.retries: input should be less than or equal to 10",
         ),
@@ -218,6 +222,7 @@ def test_config_and_data_dir_from_environment(project, monkeypatch, tmp_path):
         "no-processes",
         "negative-timeout",
         "timeout-in-milliseconds",
+        "impossible-date",
         "a-million-retries",
         "delivery-retries",
         "backoff-of-ten-minutes",

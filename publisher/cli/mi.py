@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from collections import Counter
@@ -18,6 +17,7 @@ from publisher.notices import (
     approve,
     check_editable,
     check_fields,
+    check_replaces,
     delete,
     edit,
     find,
@@ -30,6 +30,7 @@ from publisher.notices import (
 )
 from publisher.render import Renderer
 from publisher.serialise import notice_json
+from publisher.subscribers import write_inert_csv
 
 
 @click.group()
@@ -131,6 +132,7 @@ def mi_edit(app: App, reference: str, source) -> None:
         try:
             edited = from_markdown(text, notice)
             check_fields(app.config, edited)
+            check_replaces(app.store, edited.replaces)
             break
         except InputError as error:
             kept = app.data_dir / "unsaved" / f"mi-{notice.id}.md"
@@ -211,10 +213,8 @@ def mi_status(app: App, reference: str, output_format: str) -> None:
         echo_json(rows)
     elif output_format == "csv":
         output = io.StringIO()
-        writer = csv.writer(output, lineterminator="\n")
-        writer.writerow(["school", "status", "confirmed_by", "confirmed_at", "note"])
-        for row in rows:
-            writer.writerow([row[key] or "" for key in list(row)[:5]])
+        columns = ["school", "status", "confirmed_by", "confirmed_at", "note"]
+        write_inert_csv(output, columns, ([row[key] or "" for key in columns] for row in rows))
         click.echo(output.getvalue(), nl=False)
     else:
         counts = Counter(row["status"] for row in rows)

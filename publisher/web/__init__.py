@@ -16,10 +16,11 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from publisher.config import Config
-from publisher.links import secret_key
+from publisher.links import reader_link, secret_key
 from publisher.render import BUILTIN_TEMPLATES, Renderer
 from publisher.store import Store
 from publisher.users import session_user
+from publisher.web.once import SentOnce
 
 SESSION_COOKIE = "publisher_session"
 
@@ -55,6 +56,7 @@ def create_app(config: Config, data_dir: Path, site_dir: Path) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    app.extensions["publisher_sent_once"] = SentOnce()
 
     from publisher.web import auth, schools, site, team
 
@@ -123,6 +125,17 @@ def config() -> Config:
 
 def data_dir() -> Path:
     return current_app.config["PUBLISHER_DATA_DIR"]
+
+
+def sent_once() -> SentOnce:
+    """The app's memory of one-time forms already acted on (see ``publisher.web.once``)."""
+    return current_app.extensions["publisher_sent_once"]
+
+
+def email_link(purpose: str, value) -> str:
+    """A signed link for an email or a page to keep: always under settings.site_url, never
+    built from the request's Host header (which a client chooses)."""
+    return reader_link(data_dir(), config().settings.site_url, purpose, value)
 
 
 def error_page(status: int, message: str):

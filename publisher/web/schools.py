@@ -6,21 +6,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from publisher import actions, subscriptions
 from publisher.errors import InputError
-from publisher.links import LinkError, make_token, read_token
+from publisher.links import LinkError, read_token
 from publisher.subscriptions import FREQUENCY_LABELS, FormErrors
 from publisher.transactional import send_confirmation
-from publisher.web import config, csrf, data_dir, limiter, store
+from publisher.web import config, csrf, data_dir, email_link, limiter, store
 
 blueprint = Blueprint("schools", __name__)
-
-
-def manage_url(email: str) -> str:
-    return url_for("schools.manage", token=make_token(data_dir(), "manage", email), _external=True)
-
-
-def unsubscribe_url(email: str) -> str:
-    token = make_token(data_dir(), "unsubscribe", email)
-    return url_for("schools.unsubscribe", token=token, _external=True)
 
 
 def _form_page(template: str, status: int = 200, **context):
@@ -41,11 +32,7 @@ def subscribe():
         except FormErrors as error:
             return _form_page("web/subscribe.html", 400, form=form, errors=error.errors)
         if subscriptions.request_subscription(store(), wanted):
-            link = url_for(
-                "schools.confirm",
-                token=make_token(data_dir(), "confirm", wanted.email),
-                _external=True,
-            )
+            link = email_link("confirm", wanted.email)
             send_confirmation(config(), data_dir(), wanted.email, wanted.name, link)
         # The same answer whether or not the address is known or was limited.
         return redirect(url_for("schools.check_email"))
@@ -64,7 +51,7 @@ def confirm(token: str):
         if request.method == "POST":
             subscriber = subscriptions.confirm(store(), email)
             return render_template(
-                "web/confirmed.html", subscriber=subscriber, manage_url=manage_url(email)
+                "web/confirmed.html", subscriber=subscriber, manage_url=email_link("manage", email)
             )
     except InputError as error:
         return render_template("web/link_error.html", message=str(error)), 400
@@ -108,8 +95,10 @@ def manage(token: str):
         email=email,
         token=token,
         saved=saved,
-        unsubscribe_url=unsubscribe_url(email),
-        to_confirm=[(notice, action_url(notice.number, email)) for notice in to_confirm],
+        unsubscribe_url=email_link("unsubscribe", email),
+        to_confirm=[
+            (notice, email_link("action", [notice.number, email])) for notice in to_confirm
+        ],
     )
 
 
@@ -124,11 +113,6 @@ def unsubscribe(token: str):
         subscriptions.unsubscribe(store(), email)
         return render_template("web/unsubscribed.html", email=email)
     return render_template("web/unsubscribe.html", email=email, token=token)
-
-
-def action_url(number: str, email: str) -> str:
-    token = make_token(data_dir(), "action", [number, email])
-    return url_for("schools.confirm_action", token=token, _external=True)
 
 
 @blueprint.route("/actions/<token>", methods=["GET", "POST"])

@@ -14,8 +14,9 @@ from publisher.health import health_news, source_rows
 from publisher.render import Renderer
 from publisher.sources import source_kinds
 from publisher.subscribers import import_subscribers, parse_csv, write_csv
-from publisher.web import config, data_dir, store
+from publisher.web import config, data_dir, sent_once, store
 from publisher.web.auth import login_required
+from publisher.web.once import FORM_ID_FIELD, is_form_id, new_form_id
 from publisher.web.site import rebuild
 
 blueprint = Blueprint("team", __name__, url_prefix="/team")
@@ -54,24 +55,36 @@ def mi_list():
 @blueprint.route("/mi/new", methods=["GET", "POST"])
 @login_required()
 def mi_new():
+    """The new-draft form; sent twice (same form id), it still makes one draft."""
     errors = {}
+    form_id = new_form_id()
     if request.method == "POST":
-        try:
-            created = workflow.draft(
-                config(),
-                store(),
-                g.user,
-                title=request.form.get("title", "").strip(),
-                type=request.form.get("type"),
-                audiences=tuple(request.form.getlist("audiences")),
-            )
-        except InputError as error:
-            errors["title"] = str(error)
+        sent_id = request.form.get(FORM_ID_FIELD)
+        if not is_form_id(sent_id):
+            errors["title"] = "This form is incomplete or out of date: reload the page, try again"
         else:
-            return redirect(url_for("team.mi_edit", notice_id=created.id))
+            form_id = sent_id  # refused below: corrected, the same form may still make one
+            try:
+                created = sent_once().run((g.user.email, sent_id), _draft_from_form)
+            except InputError as error:
+                errors["title"] = str(error)
+            else:
+                return redirect(url_for("team.mi_edit", notice_id=created.id))
     types = {name: name for name in config().settings.mi_types}
-    return render_template("web/team/mi_new.html", errors=errors, form=request.form, types=types), (
-        400 if errors else 200
+    page = render_template(
+        "web/team/mi_new.html", errors=errors, form=request.form, types=types, form_id=form_id
+    )
+    return page, (400 if errors else 200)
+
+
+def _draft_from_form():
+    return workflow.draft(
+        config(),
+        store(),
+        g.user,
+        title=request.form.get("title", ""),
+        type=request.form.get("type"),
+        audiences=tuple(request.form.getlist("audiences")),
     )
 
 

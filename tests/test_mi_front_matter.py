@@ -1,0 +1,387 @@
+"""An MI sheet's front matter is the whole truth of the sheet: unknown keys refused with the
+key meant, '---' only a delimiter on a line by itself, a deleted key an empty field, a title
+required and bounded everywhere, dates and deadlines checked with one clear line; and text
+quoted from GOV.UK into a drafted sheet stays plain text."""
+
+import json
+import re
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from publisher.config import load_config
+from publisher.models import Change, Notice
+from publisher.notices import NoticeError, draft_from_change, from_markdown
+from publisher.refs import parse_note
+from publisher.render import markdown_to_html
+from publisher.sources import source_kinds
+from publisher.store import Store
+
+NEWS = [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/", "audiences": ["dsls"]}]
+SHEET = Notice(
+    type="Action", title="Before", contact="Jo", audiences=("dsls",), due="7", replaces="1/24"
+)
+
+
+@pytest.fixture
+def mi(project):
+    project.configure(NEWS)
+
+    def run(*args, expect=0):
+        return project.run("mi", *args, expect=expect)
+
+    return run
+
+
+def sheet(front: str, body: str = "Body\n") -> str:
+    return f"---\n{front}---\n{body}"
+
+
+def edit(mi, tmp_path, text: str, expect: int = 0, reference: str = "1"):
+    path = tmp_path / "sheet.md"
+    path.write_text(text, encoding="utf-8")
+    return mi("edit", reference, "--file", str(path), expect=expect)
+
+
+def show(mi, reference: str = "1") -> dict:
+    return json.loads(mi("show", reference, "--format", "json").output)
+
+
+# Unknown keys ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("audience: [governors]", "line 3: unknown key 'audience' (did you mean 'audiences'?)"),
+        ("titel: Hi", "line 3: unknown key 'titel' (did you mean 'title'?)"),
+        ("Title: Hi", "line 3: unknown key 'Title' (did you mean 'title'?)"),
+        ("contacts: Jo", "line 3: unknown key 'contacts' (did you mean 'contact'?)"),
+        ("deadline: 7", "line 3: unknown key 'deadline' (known: audiences, contact, due,"),
+        ("1: one", "line 3: unknown key '1' (known: audiences"),
+        ("null: nothing", "unknown key 'None' (known: audiences"),
+    ],
+)
+def test_unknown_front_matter_keys_are_refused_with_the_key_meant(line, said):
+    with pytest.raises(NoticeError) as refused:
+        from_markdown(sheet(f"title: Hi\n{line}\ntype: Action\n"), SHEET)
+    assert said in str(refused.value)
+
+
+def test_a_misspelt_key_in_the_cli_editor_changes_nothing(mi, tmp_path):
+    mi("new", "--title", "Hi", "--audience", "dsls")
+    refused = edit(mi, tmp_path, sheet("title: Hi\ntype: Action\naudience: [governors]\n"), 2)
+    assert "unknown key 'audience' (did you mean 'audiences'?)" in refused.output
+    assert show(mi)["audiences"] == ["DSLs"]
+
+
+# A deleted key is an empty field ----------------------------------------------------------
+
+
+def test_deleting_an_optional_key_empties_the_field():
+    edited = from_markdown(sheet("title: After\ntype: Information\n"), SHEET)
+    assert (edited.title, edited.type) == ("After", "Information")
+    assert (edited.due, edited.replaces, edited.contact, edited.audiences) == (None, None, "", ())
+
+
+def test_a_deleted_replaces_line_clears_it_and_a_missing_sheet_is_refused(mi, tmp_path):
+    mi("new", "--title", "Original", "--audience", "dsls")
+    mi("approve", "1")
+    mi("publish", "1", "--at", "2024-01-03 10:00")
+    mi("new", "--title", "Correction", "--audience", "dsls")
+    front = "title: Correction\ntype: Action\naudiences: [dsls]\n"
+    refused = edit(mi, tmp_path, sheet(front + "replaces: 99/99\n"), 2, reference="2")
+    assert "no MI sheet '99/99'" in refused.output
+    edit(mi, tmp_path, sheet(front + "replaces: 1/24\n"), reference="2")
+    assert show(mi, "2")["replaces"] == "1/24"
+    edit(mi, tmp_path, sheet(front), reference="2")
+    assert show(mi, "2")["replaces"] is None
+
+
+@pytest.mark.parametrize("front", ["type: Action\n", "title: Hi\n"])
+def test_title_and_type_cannot_be_deleted(front):
+    with pytest.raises(NoticeError, match="the front matter has no '(title|type)'"):
+        from_markdown(sheet(front), SHEET)
+
+
+# '---' delimits only on a line by itself ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["KCSIE 2024 --- what changes", "--- leading", "trailing ---", "a---b", "'---'"],
+)
+def test_dashes_inside_a_value_are_part_of_it(mi, tmp_path, title):
+    mi("new", "--title", "Dash", "--audience", "dsls")
+    text = sheet(f"title: {title}\ntype: Action\ndue: 7\naudiences: [dsls]\n", "Body text\n")
+    edit(mi, tmp_path, text)
+    fields = show(mi)
+    assert (fields["title"], fields["body"]) == (title.strip("'"), "Body text")
+    assert "\ndue: 7\n" in mi("show", "1", "--format", "markdown").output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\r\ntitle: Hi\r\ntype: Action\r\ndue: 3\r\n---\r\nBody\r\n",  # a browser's textarea
+        "\ufeff---\ntitle: Hi\ntype: Action\ndue: 3\n---\nBody\n",  # Notepad's byte-order mark
+        "---  \ntitle: Hi\ntype: Action\ndue: 3\n--- \t\nBody\n",  # spaces after the lines
+    ],
+)
+def test_front_matter_lines_as_editors_write_them(text):
+    edited = from_markdown(text, SHEET)
+    assert (edited.title, edited.due, edited.body) == ("Hi", "3", "Body")
+
+
+def test_a_rule_in_the_body_stays_in_the_body():
+    edited = from_markdown(sheet("title: Hi\ntype: Action\n", "Above\n\n---\n\nBelow\n"), SHEET)
+    assert edited.body == "Above\n\n---\n\nBelow"
+
+
+@pytest.mark.parametrize(
+    "text", ["---\ntitle: Hi --- there\n", "---\ntitle: Hi\n----\nBody\n", "--- \ntitle: x"]
+)
+def test_front_matter_without_its_closing_line_is_refused(text):
+    with pytest.raises(NoticeError, match="closing '---' line"):
+        from_markdown(text, SHEET)
+
+
+# Titles: required, bounded, clean -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", ['""', "''", "", "'   '", '"\\t"', '"\\0"'])
+def test_an_empty_title_is_refused_in_the_editor(title):
+    with pytest.raises(NoticeError, match="the title is empty"):
+        from_markdown(sheet(f"title: {title}\ntype: Action\n"), SHEET)
+
+
+@pytest.mark.parametrize(
+    ("title", "ok"),
+    [("x" * 200, True), ("x" * 201, False), ("é" * 201, False), ("y" * 5000, False)],
+)
+def test_titles_are_200_characters_at_most_in_the_editor_and_the_cli(mi, title, ok):
+    if ok:
+        assert from_markdown(sheet(f"title: {title}\ntype: Action\n"), SHEET).title == title
+        mi("new", "--title", title)
+        return
+    with pytest.raises(NoticeError, match="keep the title to 200 characters or fewer"):
+        from_markdown(sheet(f"title: {title}\ntype: Action\n"), SHEET)
+    assert "keep the title to 200 characters" in mi("new", "--title", title, expect=2).output
+
+
+@pytest.mark.parametrize("title", ["", "   ", "\t\n", "\x00\x01"])
+def test_the_cli_refuses_an_empty_title(mi, title):
+    assert "the title is empty" in mi("new", "--title", title, expect=2).output
+
+
+def test_titles_and_fields_are_cleaned(mi, tmp_path):
+    mi("new", "--title", "Hi\x00 there\x1b[31m  now", "--audience", "dsls")
+    assert show(mi)["title"] == "Hi there now"
+    front = 'title: "Tab\\there\\u0007"\ntype: Action\ncontact: "Jo\\u0000 Bloggs"\n'
+    edit(mi, tmp_path, sheet(front, "Body\x07 kept\n\n\n\n\nend\n"))
+    fields = show(mi)
+    assert (fields["title"], fields["contact"]) == ("Tab here", "Jo Bloggs")
+    assert fields["body"] == "Body kept\n\nend"
+
+
+def stored_sheet(project, **fields) -> str:
+    """A sheet written before titles were checked (straight into the store)."""
+    store = Store(project.data_dir)
+    with store.transaction():
+        notice = store.add_notice(
+            Notice(
+                **{"type": "Action", "title": "", "contact": "Jo", "audiences": ("dsls",)} | fields
+            )
+        )
+    store.close()
+    return str(notice.id)
+
+
+@pytest.mark.parametrize("title", ["", "z" * 300])
+def test_approving_or_publishing_a_sheet_without_a_good_title_is_refused(mi, project, title):
+    mi("list")  # make the store
+    draft = stored_sheet(project, title=title)
+    refused = mi("approve", draft, expect=2).output
+    assert f"'publisher mi edit {draft}'" in refused
+    assert ("the title is empty" if not title else "keep the title to 200 characters") in refused
+    approved = stored_sheet(project, title=title, status="approved")
+    refused = mi("publish", approved, "--at", "2024-01-03 10:00", expect=2).output
+    assert "title" in refused and "Published" not in refused
+
+
+# Dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("due", "said"),
+    [
+        ("2024-02-30", "due '2024-02-30' is not a date (day is out of range for month)"),
+        ("2024-13-01", "due '2024-13-01' is not a date (month must be in 1..12)"),
+        ("2023-02-29", "due '2023-02-29' is not a date (day is out of range for month)"),
+        ("!!timestamp soon", "due 'soon' is not a date"),
+        ("30/02/2024", "due '30/02/2024' is neither a number of working days nor a date"),
+    ],
+)
+def test_an_impossible_due_date_is_one_line_naming_the_field(due, said):
+    with pytest.raises(NoticeError) as refused:
+        from_markdown(sheet(f"title: Hi\ntype: Action\ndue: {due}\n"), SHEET)
+    message = str(refused.value)
+    assert said in message
+    assert message.startswith("line 4: ") or "/" in due
+    assert "\n" not in message and "ValueError" not in message and "(" + "'" not in message
+
+
+# Deadlines on days schools are closed ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("due", "said"),
+    [
+        (
+            "2024-12-25",
+            "due 25/12/2024 is Wednesday, Christmas Day (a bank holiday): schools are closed; "
+            "use the next working day, Friday 27/12/2024",
+        ),
+        (
+            "28/12/2024",
+            "due 28/12/2024 is a Saturday: schools are closed; "
+            "use the next working day, Monday 30/12/2024",
+        ),
+        (
+            "2024-05-06",
+            "due 06/05/2024 is Monday, May Day (a bank holiday): schools are closed; "
+            "use the next working day, Tuesday 07/05/2024",
+        ),
+        ("2024-03-31", "due 31/03/2024 is a Sunday"),
+    ],
+)
+def test_a_deadline_on_a_weekend_or_bank_holiday_is_refused(mi, tmp_path, due, said):
+    refused = mi("new", "--title", "T", "--audience", "dsls", "--due", due, expect=2).output
+    assert said in refused
+    mi("new", "--title", "T", "--audience", "dsls")
+    refused = edit(mi, tmp_path, sheet(f"title: T\ntype: Action\ndue: {due}\n"), 2).output
+    assert said in refused
+
+
+def test_a_stored_deadline_on_a_holiday_is_refused_at_publication(mi, project):
+    mi("list")
+    approved = stored_sheet(project, title="Old", status="approved", due="2024-12-25")
+    refused = mi("publish", approved, "--at", "2024-12-16 09:00", expect=2).output
+    assert "Christmas Day" in refused and "Friday 27/12/2024" in refused
+
+
+@pytest.mark.parametrize("due", ["2024-12-27", "27/12/2024", "7"])
+def test_working_day_deadlines_are_accepted(mi, due):
+    mi("new", "--title", "T", "--audience", "dsls", "--due", due)
+    mi("approve", "1")
+    assert "Published MI 1/24" in mi("publish", "1", "--at", "2024-12-16 09:00").output
+
+
+@pytest.mark.parametrize("due", ["²", "١٢", "7.5", "-3", "true"])
+def test_odd_numbers_of_days_are_refused_not_a_traceback(due):
+    with pytest.raises(NoticeError, match="neither a number of working days nor a date"):
+        from_markdown(sheet(f"title: Hi\ntype: Action\ndue: {due}\n"), SHEET)
+
+
+# Text from GOV.UK in a drafted sheet is plain text -----------------------------------------
+
+
+def change(note: str = "", title: str = "Keeping children safe", details: str = "") -> Change:
+    return Change(
+        source_id="news",
+        key="kcsie",
+        url="https://www.gov.uk/government/publications/kcsie",
+        title=title,
+        kind="major",
+        statutory=True,
+        note=note,
+        refs=tuple(parse_note(note)) if note else (),
+        details=details,
+        changed_at=datetime(2024, 2, 23, 12, 48),
+        id=9,
+    )
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    import yaml
+
+    from conftest import BASE_CONFIG
+
+    path = tmp_path_factory.mktemp("config") / "feeds.yaml"
+    path.write_text(yaml.safe_dump({**BASE_CONFIG, "sources": NEWS}))
+    return load_config(path, source_kinds())
+
+
+HOSTILE = (
+    "see [the new form](https://evil.example/phish) and ![x](https://tracker.example/p.png) "
+    "**urgent** <https://evil.example/auto> <b>bold</b> &amp; `code` _under_ # Heading"
+)
+
+
+def visible_text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.mark.parametrize(
+    "drafted",
+    [
+        lambda: change(note=f"Page 15: {HOSTILE}"),  # an entry with a locator
+        lambda: change(note=HOSTILE),  # a note without locators
+        lambda: change(details=HOSTILE),  # no note: the details
+        lambda: change(title=HOSTILE, note="Page 3: amended"),  # the title in the summary
+    ],
+)
+def test_gov_uk_text_in_a_drafted_sheet_is_shown_as_typed(config, drafted):
+    body = draft_from_change(config, drafted()).body
+    html = markdown_to_html(body)
+    for live in ("<img", "<strong", "<em", "<code", "<h1", "<b>", 'evil.example/phish"'):
+        assert live not in html
+    assert html.count("<a ") == 1  # the sheet's own link to the guidance
+    import html as html_module
+
+    assert "[the new form](https://evil.example/phish)" in html_module.unescape(html)
+    assert "&amp;amp" in html  # the entity is text, not decoded
+
+
+def test_lines_that_look_like_markdown_blocks_stay_text(config):
+    details = "# Heading\n> quote\n- item\n1. first\n    code\n===\n| a | b |\n|---|---|\n~~~"
+    body = draft_from_change(config, change(details=details)).body
+    html = markdown_to_html(body)
+    key_changes = html.split("Key changes</h2>")[1].split("<h2>Next steps")[0]
+    for block in ("<h", "<blockquote", "<li>item", "<ol", "<pre", "<table"):
+        assert block not in key_changes
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn"), blacklist_characters="\ufffd"),
+        min_size=1,
+        max_size=60,
+    ).filter(lambda text: text.strip())
+)
+def test_any_note_renders_as_the_same_text(config, note):
+    import html as html_module
+
+    body = draft_from_change(config, change(details=note)).body
+    key_changes = body.split("## Key changes\n\n", 1)[1].split("\n\n## Next steps", 1)[0]
+    html = markdown_to_html(key_changes)
+    assert re.fullmatch(r"<p>[^<]*</p>\s*", html), html
+    assert html_module.unescape(html[3:].rstrip()[:-4]).split() == note.split()
+
+
+def test_a_long_gov_uk_title_still_makes_a_draft(config, mi):
+    drafted = draft_from_change(config, change(title="Guidance " * 40))
+    assert len(drafted.title) <= 200 and drafted.title.endswith(": updated guidance")
+
+
+def test_deadline_helpers_name_the_day():
+    from publisher.deadlines import closed_because, next_working_day
+
+    assert closed_because(date(2024, 12, 25)) == "Wednesday, Christmas Day (a bank holiday)"
+    assert closed_because(date(2024, 12, 28)) == "a Saturday"
+    assert closed_because(date(2024, 12, 27)) is None
+    assert next_working_day(date(2024, 12, 25)) == date(2024, 12, 27)
