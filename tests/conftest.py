@@ -181,3 +181,30 @@ def axe_violations(page) -> str | None:
 
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     return results.generate_report() if results.violations_count else None
+
+
+# The built site's pages, one of each kind.
+SITE_PAGES = (
+    "index.html",
+    "updates.html",
+    "subscribe.html",
+    "mi/index.html",
+    "mi/mi-1-24.html",
+    "bulletins/index.html",
+    "bulletins/2024-02/index.html",
+    "bulletins/2024-02/dsls.html",
+)
+
+
+def assert_no_axe_violations(chromium, base_url: str, paths, width: int = 1280) -> None:
+    """Each page of ``paths`` under ``base_url``, at ``width`` pixels: axe finds nothing."""
+    page = chromium.new_page(viewport={"width": width, "height": 800})
+    problems = {}
+    try:
+        for path in paths:
+            page.goto(base_url + path)
+            if report := axe_violations(page):
+                problems[path] = report
+    finally:
+        page.close()
+    assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())

@@ -8,7 +8,7 @@ from html import escape
 
 import pytest
 
-from conftest import axe_violations
+from conftest import SITE_PAGES, assert_no_axe_violations
 from publisher.serve import serve_directory
 
 pytestmark = pytest.mark.browser
@@ -43,16 +43,7 @@ SHEET_BODY = f"""Please read {LONG_URL} and reply.
 
     {"y" * 800}
 """
-PAGES = [
-    "index.html",
-    "updates.html",
-    "subscribe.html",
-    "mi/index.html",
-    "mi/mi-1-24.html",
-    "bulletins/index.html",
-    "bulletins/2024-02/index.html",
-    "bulletins/2024-02/dsls.html",
-]
+
 SIDEWAYS = """() => ({
   scrollWidth: document.documentElement.scrollWidth,
   offscreen: [...document.querySelectorAll("main *, body > div *")]
@@ -118,7 +109,7 @@ def test_site_pages_with_very_long_content_never_scroll_sideways(hostile_site, c
         for width in WIDTHS:
             page = chromium.new_page(viewport={"width": width, "height": 800})
             try:
-                for path in PAGES:
+                for path in SITE_PAGES:
                     page.goto(base_url + path)
                     assert_reflows(page, path, width)
             finally:
@@ -130,7 +121,7 @@ def test_the_demo_sites_tables_and_comparison_never_scroll_sideways(demo_site, c
     page = chromium.new_page(viewport={"width": width, "height": 800})
     try:
         with serve_directory(demo_site / "site") as base_url:
-            for path in ("mi/index.html", "subscribe.html", "changes/1.html", *PAGES[-2:]):
+            for path in ("mi/index.html", "subscribe.html", "changes/1.html", *SITE_PAGES[-2:]):
                 page.goto(base_url + path)
                 assert_reflows(page, path, width)
     finally:
@@ -172,28 +163,12 @@ def test_wide_tables_scroll_in_a_labelled_focusable_region(hostile_site, chromiu
 
 def test_narrow_pages_with_very_long_content_have_no_axe_violations(hostile_site, chromium):
     site, _ = hostile_site
-    page = chromium.new_page(viewport={"width": 320, "height": 800})
-    problems = {}
-    try:
-        with serve_directory(site) as base_url:
-            for path in ("mi/index.html", "mi/mi-1-24.html", "bulletins/2024-02/dsls.html"):
-                page.goto(base_url + path)
-                if report := axe_violations(page):
-                    problems[path] = report
-    finally:
-        page.close()
-    assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())
+    with serve_directory(site) as base_url:
+        paths = ("mi/index.html", "mi/mi-1-24.html", "bulletins/2024-02/dsls.html")
+        assert_no_axe_violations(chromium, base_url, paths, width=320)
 
 
 def test_the_demo_sites_narrow_tables_have_no_axe_violations(demo_site, chromium):
-    page = chromium.new_page(viewport={"width": 320, "height": 800})
-    problems = {}
-    try:
-        with serve_directory(demo_site / "site") as base_url:
-            for path in ("mi/index.html", "subscribe.html", "changes/1.html"):
-                page.goto(base_url + path)
-                if report := axe_violations(page):
-                    problems[path] = report
-    finally:
-        page.close()
-    assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())
+    with serve_directory(demo_site / "site") as base_url:
+        paths = ("mi/index.html", "subscribe.html", "changes/1.html")
+        assert_no_axe_violations(chromium, base_url, paths, width=320)

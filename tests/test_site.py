@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from icalendar import Calendar
 from selectolax.lexbor import LexborHTMLParser
 
-from conftest import axe_violations
+from conftest import SITE_PAGES, assert_no_axe_violations
 from publisher import hookimpl
 from publisher.cli import cli
 from publisher.serve import serve_directory
@@ -174,26 +174,8 @@ def test_hostile_feed_html_never_reaches_pages_feeds_or_email(server, project, t
 @pytest.mark.browser
 def test_pages_have_no_axe_violations(demo_site, chromium):
     """WCAG 2.2 AA: axe-core in headless Chromium finds nothing on any kind of page."""
-    pages = [
-        "index.html",
-        "updates.html",
-        "subscribe.html",
-        "mi/index.html",
-        "mi/mi-1-24.html",
-        "bulletins/index.html",
-        "bulletins/2024-02/index.html",
-        "bulletins/2024-02/dsls.html",
-        "changes/1.html",
-    ]
-    problems = {}
     with serve_directory(demo_site / "site") as base_url:
-        page = chromium.new_page()
-        for path in pages:
-            page.goto(base_url + path)
-            if report := axe_violations(page):
-                problems[path] = report
-        page.close()
-    assert not problems, "\n".join(f"{path}:\n{report}" for path, report in problems.items())
+        assert_no_axe_violations(chromium, base_url, [*SITE_PAGES, "changes/1.html"])
 
 
 @pytest.mark.browser
