@@ -214,3 +214,15 @@ def test_an_editor_drafts_and_another_approves_publishes_and_sends(served, visit
     page.get_by_role("button", name="Preview").click()
     assert page.get_by_role("heading", name="There is a problem").is_visible()
     visit.check("bulletin composer, with errors")
+
+    # On a phone (WCAG 1.4.10 reflow): the team's tables scroll in their own labelled box,
+    # never the page.
+    page.set_viewport_size({"width": 320, "height": 700})
+    for name in ("MI sheets", "Subscribers", "Sources", "Bulletins"):
+        page.get_by_role("link", name=name, exact=True).click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, name
+        for table in page.locator("table").all():
+            region = table.locator("xpath=..")
+            assert region.get_attribute("role") == "region", name
+            assert region.get_attribute("tabindex") == "0", name
+        visit.check(f"{name}, 320 px wide")
