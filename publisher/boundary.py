@@ -36,8 +36,9 @@ def checked(result: object, base_url: str | None) -> SourceResult:
         raise SourceResultError(f"returned {type(result).__name__}, not a SourceResult")
     notes = [_text(note, "note", MAX_NOTE) for note in _sequence(result.notes, "notes")]
     items = []
+    horizon = datetime.now(UTC) + MAX_AHEAD
     for item in _sequence(result.items, "items"):
-        cleaned = _item(item, base_url)
+        cleaned = _item(item, base_url, horizon)
         if cleaned is None:
             notes.append(
                 f"skipped an item whose link is not a web address: {item.url!r:.80}"
@@ -71,7 +72,7 @@ def _files(files: object, base_url: str | None) -> dict[str, bytes]:
     return kept
 
 
-def _item(item: object, base_url: str | None) -> Item | None:
+def _item(item: object, base_url: str | None, horizon: datetime) -> Item | None:
     if not isinstance(item, Item):
         raise SourceResultError(f"an item is {type(item).__name__}, not an Item")
     url = safe_url(item.url, base_url)
@@ -86,8 +87,8 @@ def _item(item: object, base_url: str | None) -> Item | None:
         url=url,
         title=_text(item.title, "item title", MAX_TITLE),
         summary=summary,
-        published=_not_ahead(_moment(item.published, "item published date")),
-        updated=_not_ahead(_moment(item.updated, "item updated date")),
+        published=_not_after(horizon, _moment(item.published, "item published date")),
+        updated=_not_after(horizon, _moment(item.updated, "item updated date")),
         document_type=_optional_text(item.document_type, "item document type"),
         organisation=_optional_text(item.organisation, "item organisation"),
         tags=tuple(_text(tag, "item tag", 100) for tag in _sequence(item.tags, "item tags")),
@@ -176,10 +177,11 @@ def _moment(value: object, what: str, required: bool = False) -> datetime | None
         return None
 
 
-def _not_ahead(moment: datetime | None) -> datetime | None:
-    """An item's date, unless it is days ahead (2099, or a clock set wrong): such an item
-    would head every 'latest' list for years and never be in a month's bulletin."""
-    return None if moment and moment > datetime.now(UTC) + MAX_AHEAD else moment
+def _not_after(horizon: datetime, moment: datetime | None) -> datetime | None:
+    """An item's date, unless it is after ``horizon``, days ahead (2099, or a clock set
+    wrong): such an item would head every 'latest' list for years and never be in a
+    month's bulletin."""
+    return None if moment and moment > horizon else moment
 
 
 def _count(value: object, what: str) -> int | None:

@@ -33,7 +33,8 @@ def clean_text(value: str, max_length: int | None = None, multiline: bool = Fals
     single spaces (or, ``multiline``, no runs of blank lines); at most ``max_length``
     characters, cut at a word with an ellipsis."""
     text = without_controls(value.replace("\r\n", "\n"))
-    text = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
+    if "&#" in text:
+        text = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
     if multiline:
         text = _BLANK_LINES.sub("\n\n", text.replace("\r", "\n")).strip()
     else:
