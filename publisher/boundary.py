@@ -24,6 +24,7 @@ MAX_SUMMARY = 20_000
 MAX_NOTE = 5_000
 MAX_BODY = 2_000_000
 MAX_AHEAD = timedelta(days=2)  # time zones and clocks a little wrong, not more
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class SourceResultError(PublisherError):
@@ -87,8 +88,8 @@ def _item(item: object, base_url: str | None, horizon: datetime) -> Item | None:
         url=url,
         title=_text(item.title, "item title", MAX_TITLE),
         summary=summary,
-        published=_not_after(horizon, _moment(item.published, "item published date")),
-        updated=_not_after(horizon, _moment(item.updated, "item updated date")),
+        published=_plausible(_moment(item.published, "item published date"), horizon),
+        updated=_plausible(_moment(item.updated, "item updated date"), horizon),
         document_type=_optional_text(item.document_type, "item document type"),
         organisation=_optional_text(item.organisation, "item organisation"),
         tags=tuple(_text(tag, "item tag", 100) for tag in _sequence(item.tags, "item tags")),
@@ -177,11 +178,11 @@ def _moment(value: object, what: str, required: bool = False) -> datetime | None
         return None
 
 
-def _not_after(horizon: datetime, moment: datetime | None) -> datetime | None:
+def _plausible(moment: datetime | None, horizon: datetime) -> datetime | None:
     """An item's date, unless it is after ``horizon``, days ahead (2099, or a clock set
-    wrong): such an item would head every 'latest' list for years and never be in a
-    month's bulletin."""
-    return None if moment and moment > horizon else moment
+    wrong: the item would head every 'latest' list for years and be in no month's
+    bulletin), or before 1970 (a placeholder such as year 1 or 100, shown as if real)."""
+    return moment if moment is None or EARLIEST <= moment <= horizon else None
 
 
 def _count(value: object, what: str) -> int | None:

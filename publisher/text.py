@@ -24,6 +24,9 @@ _CONTROL = re.compile(
 # Numeric character references (a semicolon is optional in HTML): summaries are HTML, and
 # every output decodes them, so "&#1;" must go where a raw U+0001 would.
 _CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+# ESC (and BEL, which ends a title escape) written as references: decoded first, so the
+# whole escape sequence goes ("[31m" too), as a raw one does.
+_ESCAPE_REFERENCE = re.compile(r"&#(?:[xX]0*(1[bB]|7)|0*(27|7))(?![0-9a-fA-F]);?")
 _SPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n){2,}")
 
@@ -32,9 +35,15 @@ def clean_text(value: str, max_length: int | None = None, multiline: bool = Fals
     """Text safe for every output: no control characters or terminal escapes; one line with
     single spaces (or, ``multiline``, no runs of blank lines); at most ``max_length``
     characters, cut at a word with an ellipsis."""
-    text = without_controls(value.replace("\r\n", "\n"))
+    text = value.replace("\r\n", "\n")
     if "&#" in text:
-        text = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
+        text = _ESCAPE_REFERENCE.sub(_decoded, text)
+    text = without_controls(text)
+    while "&#" in text:  # until none is left: "&#&#1;1;" is "&#1;" once the inner one goes
+        harmless = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
+        if harmless == text:
+            break
+        text = harmless
     if multiline:
         text = _BLANK_LINES.sub("\n\n", text.replace("\r", "\n")).strip()
     else:
@@ -53,6 +62,11 @@ def shorten(text: str, max_length: int) -> str:
 def without_controls(value: str) -> str:
     """``value`` without terminal escapes or control characters (tab and newline kept)."""
     return _CONTROL.sub("", _TERMINAL_ESCAPES.sub("", value))
+
+
+def _decoded(reference: re.Match) -> str:
+    hexadecimal, decimal = reference.groups()
+    return chr(int(hexadecimal, 16) if hexadecimal else int(decimal))
 
 
 def _harmless_reference(reference: re.Match) -> str:

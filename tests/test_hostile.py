@@ -260,6 +260,9 @@ def test_a_feed_that_escapes_brackets_shows_them_to_readers(news, project, tmp_p
         "0001-01-01T00:59:59+01:00",
         "9999-12-31T23:00:00-05:00",
         "9999-12-31T23:59:59-00:01",
+        "0001-01-01T00:00:00Z",  # placeholders: DateTime.MinValue, a year 100, the 1900s
+        "0100-01-01T01:00:00Z",
+        "1900-01-01T00:00:00Z",
     ],
 )
 def test_an_entry_dated_beyond_the_calendar_loses_its_date_not_the_feed(server, project, date):
@@ -338,6 +341,11 @@ def test_an_entry_without_a_link_is_said_so(server, project):
         "Title&#x202E; one",
         "Title&#8294; one",
         "Title\ufeff one",
+        # an escape sequence whose ESC (or BEL) is a reference goes whole, as a raw one does
+        "Title&#x1b;[31m one",
+        "Title&#27;[2J one",
+        "Title&#x1B;]0;pwned&#7; one",
+        "Title&#&#1;1; one",  # a reference left once the inner one goes
     ],
 )
 def test_control_characters_never_break_builds_or_emails(news, project, tmp_path, dirty):
