@@ -45,6 +45,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
+    "ol": {"start"},  # "3. Send it to governors" after a paragraph stays step 3
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
 }

@@ -54,8 +54,13 @@ def test_nested_list_items_are_indented_once(markdown, expected):
             "1. a\n\n   more about a\n2. b\n",
             "1. a\n\n   more about a\n\n2. b",
         ),
+        ("3. three\n4. four\n", "3. three\n4. four"),
+        (
+            "1. Review\n2. Update\n\nThen:\n\n3. Send it to governors\n",
+            "1. Review\n2. Update\n\nThen:\n\n3. Send it to governors",
+        ),
     ],
-    ids=["dots", "parentheses and repeated ones", "loose items"],
+    ids=["dots", "parentheses and repeated ones", "loose items", "from 3", "carried on"],
 )
 def test_ordered_lists_keep_their_numbers(markdown, expected):
     assert markdown_to_text(markdown) == expected
