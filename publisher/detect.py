@@ -2,9 +2,11 @@
 
 - The first sight of a document is a baseline: no changes.
 - A new change-history entry (a date and time not seen before) is a *major* change carrying
-  its note and references. A note GOV.UK rewords later keeps its date: it is not news again.
-  Notes are remembered even when a response leaves them out (``remembered``), so a history
-  that vanishes for one run does not come back as news.
+  its note and references. A note GOV.UK rewords later keeps its date: it is not news
+  again, nor is a known note whose date GOV.UK corrects; but entries a known note gains
+  (a new line, a new page) are news (``new_notes``). Notes are remembered even when a
+  response leaves them out (``remembered``), so a history that vanishes for one run does
+  not come back as news.
 - ``public_updated_at``, the title or the body moving without a new note is *minor*
   (recorded, never alerted). On a page without change notes, a text change is *major*.
 - An attachment added, removed or replaced (url, size or page count) is an *attachment* change.
@@ -14,16 +16,19 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import replace
 from datetime import datetime
 
 from publisher.config import SourceConfig
-from publisher.models import Attachment, Change, Item, Snapshot
-from publisher.refs import parse_note
+from publisher.models import Attachment, Change, ChangeNote, Item, Snapshot
+from publisher.refs import parse_note, split_entries
 from publisher.text import plural
 
 STATUTORY_DOCUMENT_TYPES = {"statutory_guidance"}
 MAX_DIFF_LINES = 60
+REWORDED = 0.8  # how alike two entries of a note must be to be one entry reworded
+_PUNCTUATION = re.compile(r"[^\w\s]")
 
 
 def is_statutory(source: SourceConfig, document_type: str | None) -> bool:
@@ -65,15 +70,10 @@ def detect_changes(
     if previous.withdrawn and not current.withdrawn and not previous.change_history:
         return []  # back after HTTP 410: nothing to compare with, so a new baseline
 
-    changes = []
-    known_times = {entry.timestamp for entry in previous.change_history}
-    new_notes = sorted(
-        (entry for entry in current.change_history if entry.timestamp not in known_times),
-        key=lambda entry: entry.timestamp,
-    )
-    changes.extend(
-        change("major", note=entry.note.strip(), changed_at=entry.timestamp) for entry in new_notes
-    )
+    changes = [
+        change("major", note=note, changed_at=when)
+        for when, note in new_notes(previous.change_history, current.change_history)
+    ]
 
     attachment_changes = describe_attachment_changes(previous.attachments, current.attachments)
     if attachment_changes:
@@ -86,10 +86,11 @@ def detect_changes(
         )
 
     body_moved = current.body_hash != previous.body_hash
-    if not new_notes and body_moved and not current.notes_expected:
+    noted = bool(changes)
+    if not noted and body_moved and not current.notes_expected:
         diff = text_diff(previous.body_text or "", current.body_text or "")
         changes.append(change("major", note=summarise_diff(diff), details=diff))
-    elif not new_notes and (
+    elif not noted and (
         body_moved
         or current.public_updated_at != previous.public_updated_at
         or current.title != previous.title
@@ -102,6 +103,51 @@ def detect_changes(
             )
         )
     return changes
+
+
+def new_notes(
+    known: tuple[ChangeNote, ...], listed: tuple[ChangeNote, ...]
+) -> list[tuple[datetime, str]]:
+    """(when, note) for what is news in ``listed``, oldest first: a note under a date and
+    time not seen before, unless it is a known note GOV.UK moved there (its old date gone);
+    and, under a known date and time, the entries a note gained (a new line, a new place)
+    beyond rewording."""
+    by_time: dict[datetime, list[str]] = {}
+    for entry in known:
+        by_time.setdefault(entry.timestamp, []).append(entry.note)
+    listed_times = {entry.timestamp for entry in listed}
+    moved = {_said(entry.note) for entry in known if entry.timestamp not in listed_times}
+    news = []
+    for entry in sorted(listed, key=lambda entry: entry.timestamp):
+        before = by_time.get(entry.timestamp)
+        if before is None:
+            if _said(entry.note) not in moved:
+                news.append((entry.timestamp, entry.note.strip()))
+        elif gained := _gained_entries("\n".join(before), entry.note):
+            news.append((entry.timestamp, "\n".join(gained)))
+    return news
+
+
+def _said(note: str) -> str:
+    """A note's words, whatever the case, spacing and punctuation."""
+    return " ".join(_PUNCTUATION.sub(" ", note).casefold().split())
+
+
+def _gained_entries(before: str, after: str) -> list[str]:
+    """Entries of ``after`` that are not entries of ``before`` reworded (a typo mended, a
+    word changed: mostly the same words)."""
+    old = [_said(entry) for entry in split_entries(before)]
+    unchanged = set(old)
+    return [
+        entry
+        for entry in split_entries(after)
+        if (said := _said(entry)) not in unchanged
+        and not any(_similar(said, earlier) for earlier in old)
+    ]
+
+
+def _similar(one: str, other: str) -> bool:
+    return difflib.SequenceMatcher(None, one, other).ratio() >= REWORDED
 
 
 def remembered(previous: Snapshot | None, current: Snapshot) -> Snapshot:

@@ -526,3 +526,75 @@ def test_a_history_that_vanishes_for_a_run_does_not_come_back_as_news(govuk, pro
     assert check(project).stdout == ""
     assert not [change for change in project.changes() if change["kind"] == "major"]
     assert outbox(project) == []
+
+
+def republished(change) -> bytes:
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    change(history(content))
+    return json.dumps(content).encode()
+
+
+LATEST = "2024-02-23T12:48:33.000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            lambda notes: notes.insert(
+                0, {"public_timestamp": LATEST, "note": "Page 30: new paragraph 55 on filtering"}
+            ),
+            "- Page 30: new paragraph 55 on filtering",
+        ),
+        (
+            lambda notes: notes[0].update(
+                note=notes[0]["note"] + "\nPage 171: new annex on online safety."
+            ),
+            "- Page 171: new annex on online safety.",
+        ),
+        (
+            lambda notes: notes[0].update(
+                note=notes[0]["note"] + " Paragraph 91: child-on-child abuse added."
+            ),
+            "- Paragraph 91: child-on-child abuse added.",
+        ),
+    ],
+    ids=["a second note at the same moment", "a line added", "a sentence added"],
+)
+def test_what_a_known_note_gains_is_alerted_once_and_only_that(govuk, project, change, said):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    govuk.publish(body=republished(change))
+    result = check(project)
+    assert "STATUTORY MAJOR CHANGE" in result.stdout and said in result.stdout
+    assert "Page 26, paragraph 48" not in result.stdout  # what was already alerted
+    assert check(project).stdout == ""
+    assert [c["kind"] for c in project.changes()] == ["major", "major"]
+
+
+@pytest.mark.parametrize(
+    "moved_to", ["2024-02-23T15:48:33+00:00", "2024-02-24T00:00:00Z", "2024-02-22T09:00:00Z"]
+)
+def test_a_known_note_whose_date_gov_uk_corrects_is_not_news(govuk, project, moved_to):
+    govuk.publish("wttsc-v1.json")
+    check(project)
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    govuk.publish(body=republished(lambda notes: notes[0].update(public_timestamp=moved_to)))
+    assert check(project).stdout == ""
+    govuk.publish("wttsc-v2.json")  # and moved back
+    assert check(project).stdout == ""
+    assert [c["kind"] for c in project.changes()] == ["major"]
+
+
+def test_the_same_words_at_a_new_date_beside_the_old_note_are_news(govuk, project):
+    """GOV.UK repeats short notes ('Updated guidance.'): a new one is news even when an
+    older note says the same, as long as that older note is still there."""
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    first = history(json.loads(fixture_bytes("govuk/wttsc-v2.json")))[-1]["note"]
+    again = {"public_timestamp": "2024-03-01T10:00:00Z", "note": first}
+    govuk.publish(body=republished(lambda notes: notes.insert(0, again)))
+    assert "STATUTORY MAJOR CHANGE" in check(project).stdout
