@@ -45,8 +45,10 @@ _NUMBER_WORDS = {
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.IGNORECASE)
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 _RANGE_WORDS = {"to", "-", "–", "—", "through"}
-_PLACING_WORDS = {"(", "on", "at", "in"}  # "paragraph 20 (page 10)", "paragraph 20 on page 10"
+_PLACING_WORDS = {"(", "on", "at", "in"}  # "paragraph 20 (page 10)", "... on page 10"
 _LIST_WORDS = {"and", "&", ",", "or"}
+# Words that may stand between two places of one reference ("page 26, paragraph 48")
+_JOINING = _PLACING_WORDS | _LIST_WORDS | _RANGE_WORDS | {")", ":", "of", "the", "see"}
 # Names of other documents: a locator followed by "of" or "to" and one of these is theirs.
 _OTHER_DOCUMENT = re.compile(
     r"^\s*(?:of|to|in)\s+(?:the\s+|that\s+)?(?:[\w'’-]+\s+){0,9}?"
@@ -153,7 +155,8 @@ def _locations(text: str) -> list[Reference]:
     references: list[Reference] = []
     current: dict[str, str | int | None] = {}
     carried: set[str] = set()  # kinds the current reference took from the one before
-    index = 0
+    listed: list[int] = []  # references made from the current one's list ("paragraphs 3 and 4")
+    index = last = 0
     while index < len(tokens):
         kind = _LOCATOR_WORDS.get(tokens[index][0].lower().rstrip("."))
         values, after = _values(tokens, index + 1, kind) if kind else ([], index + 1)
@@ -163,21 +166,39 @@ def _locations(text: str) -> list[Reference]:
         if _OTHER_DOCUMENT.match(text[tokens[after - 1][1] :]):
             index = after  # "section 42 of the Children Act": a place in another document
             continue
+        if current and not _joined(tokens[last:index]):
+            # "paragraph 48 amended to match the definition on page 7": two places
+            references.append(Reference(text="", **current))
+            current, carried, listed = {}, set(), []
         # "paragraph 20 (page 10)" after "page 8": page 10 is where paragraph 20 is
         placing = index and tokens[index - 1][0].lower() in _PLACING_WORDS
+        if placing and len(values) == 1 and current.get(kind) is None:
+            # "paragraphs 3 and 4 (page 8)": both are on page 8
+            fields = {kind: values[0][0], f"{kind}_end": values[0][1]}
+            for position in listed:
+                if getattr(references[position], kind) is None:
+                    references[position] = replace(references[position], **fields)
         if current.get(kind) is not None and not (placing and kind in carried):
             references.append(Reference(text="", **current))
             current = {key: value for key, value in current.items() if _outer(key, kind)}
             carried = {key for key in current if not key.endswith("_end")}
+            listed = []
         carried.discard(kind)
         for number, (start, end) in enumerate(values):
             if number:
+                listed.append(len(references))
                 references.append(Reference(text="", **current))
             current[kind], current[f"{kind}_end"] = start, end
-        index = after
+        index = last = after
     if current:
         references.append(Reference(text="", **current))
     return references
+
+
+def _joined(between: list) -> bool:
+    """Whether the words between two places make them one ("page 26, paragraph 48",
+    "paragraph 20 (page 10)", "chapter 2 paragraph 5"), not two mentions in a sentence."""
+    return all(token.lower() in _JOINING for token, _ in between)
 
 
 def _leading_locators(text: str) -> str:

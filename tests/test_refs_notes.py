@@ -208,6 +208,24 @@ NOTES = {
         [{"page": 12, "paragraph": "30", "paragraph_end": "32"}],
     ),
     "unicode digits are no page": ("Page ²: amended; page ① too; page 3", [{"page": 3}]),
+    # A page given after a list places the whole list.
+    "paragraphs (page)": (
+        "Paragraphs 3 and 4 (page 8) updated",
+        [{"page": 8, "paragraph": "3"}, {"page": 8, "paragraph": "4"}],
+    ),
+    "three paragraphs (page)": (
+        "Paragraphs 3, 4 and 5 (page 8) updated",
+        [{"page": 8, "paragraph": p} for p in ("3", "4", "5")],
+    ),
+    # A place named later in the sentence is a place of its own, not this paragraph's.
+    "a later mention": (
+        "Paragraph 48 amended to match the definition on page 7",
+        [{"paragraph": "48"}, {"page": 7}],
+    ),
+    "a later mention after a page": (
+        "Page 26, paragraph 48 amended to match the wording on page 7",
+        [{"page": 26, "paragraph": "48"}, {"page": 7}],
+    ),
 }
 
 
