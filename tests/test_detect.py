@@ -598,3 +598,19 @@ def test_the_same_words_at_a_new_date_beside_the_old_note_are_news(govuk, projec
     again = {"public_timestamp": "2024-03-01T10:00:00Z", "note": first}
     govuk.publish(body=republished(lambda notes: notes.insert(0, again)))
     assert "STATUTORY MAJOR CHANGE" in check(project).stdout
+
+
+def test_every_line_of_an_attachment_change_is_indented_under_it(govuk, project):
+    govuk.publish("wttsc-v2.json")
+    check(project)
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    [attachment] = content["details"]["attachments"][:1]
+    content["details"]["attachments"] = [
+        {**attachment, "title": "Annex A", "url": attachment["url"] + "?annex-a"},
+        {**attachment, "title": "Annex B", "url": attachment["url"] + "?annex-b"},
+    ]
+    govuk.publish(body=json.dumps(content).encode())
+    check(project)
+    listed = project.run("changes", "--all").stdout.splitlines()
+    details = [line for line in listed if line.strip().startswith(("Added:", "Removed:"))]
+    assert len(details) == 4 and all(line.startswith("    ") for line in details)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 from filelock import FileLock, Timeout
 
@@ -165,7 +167,7 @@ def echo_change(change) -> None:
     for entry in change.entries:
         click.echo(f"    - {entry}")
     if not change.refs and (change.note or change.details):
-        click.echo(f"    {change.note or change.details}")
+        click.echo(textwrap.indent(change.note or change.details, "    "))
 
 
 def show_change(app: App, change_id: int, output_format: str) -> None:
