@@ -34,8 +34,11 @@ COLUMN_ALIASES = {
     "school": ("school", "schoolname", "organisation", "organization", "company", "setting"),
     "audiences": ("audiences", "audience", "groups", "group", "tags", "roles", "role", "lists"),
     "frequency": ("frequency", "howoften"),
+    "self_registered": ("selfregistered", "selfservice"),
 }
 FREQUENCIES = ("immediately", "weekly", "monthly")
+# How a spreadsheet or a person writes the self_registered cell; empty is no.
+SELF_REGISTERED = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 DELIMITERS = (",", ";", "\t")
 AUDIENCE_SEPARATORS = re.compile(r"[;|,]")
 # Cells starting with these run as formulas when a spreadsheet opens the export.
@@ -62,7 +65,8 @@ class Subscriber:
     frequency: str = DEFAULT_FREQUENCY
     # They typed their school themselves (/subscribe, their preferences page): nobody at
     # the council vouched for it, so they confirm ACTION sheets for themselves only. An
-    # import or the team adding them makes them the school's again.
+    # import makes them the school's again, unless its row says self_registered (as every
+    # export writes it, so a backup restored or a download fixed and uploaded keeps it).
     self_service: bool = False
 
 
@@ -160,7 +164,9 @@ def parse_csv(
         if subscriber.email in good:
             first = good[subscriber.email]
             audiences = tuple(dict.fromkeys(first.audiences + subscriber.audiences))
-            good[subscriber.email] = replace(first, audiences=audiences)
+            # One row saying the reader registered themselves is enough not to vouch for them.
+            self_service = first.self_service or subscriber.self_service
+            good[subscriber.email] = replace(first, audiences=audiences, self_service=self_service)
         else:
             good[subscriber.email] = subscriber
     return list(good.values()), bad
@@ -202,10 +208,18 @@ def import_subscribers(
 
 
 def write_csv(subscribers: Iterable[Subscriber], output: io.TextIOBase) -> int:
-    """Write subscribers in the format ``read_csv`` reads; return how many."""
-    header = ["email", "name", "school", "audiences", "frequency"]
-    rows = ([s.email, s.name, s.school, ";".join(s.audiences), s.frequency] for s in subscribers)
+    """Write subscribers in the format ``read_csv`` reads (every export: the CLI's and the
+    web app's), so that importing it back changes nothing; return how many."""
+    header = ["email", "name", "school", "audiences", "frequency", "self_registered"]
+    rows = (
+        [s.email, s.name, s.school, ";".join(s.audiences), s.frequency, _yes(s.self_service)]
+        for s in subscribers
+    )
     return write_inert_csv(output, header, rows)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else ""
 
 
 def write_inert_csv(output: io.TextIOBase, header: list[str], rows: Iterable[Iterable[str]]) -> int:
@@ -323,4 +337,24 @@ def _subscriber(
     frequency = cell("frequency").lower()
     if frequency and frequency not in FREQUENCIES:
         raise ValueError(f"frequency '{frequency}' is not one of {', '.join(FREQUENCIES)}")
-    return Subscriber(email, name, cell("school"), tuple(dict.fromkeys(audiences)), frequency)
+    return Subscriber(
+        email,
+        name,
+        cell("school"),
+        tuple(dict.fromkeys(audiences)),
+        frequency,
+        _self_registered(cell("self_registered")),
+    )
+
+
+def _self_registered(text: str) -> bool:
+    """The self_registered cell: yes (the reader typed their school themselves, so nobody
+    vouches for it), or no or empty (the team vouches for it)."""
+    if not text:
+        return False
+    flag = SELF_REGISTERED.get(text.lower())
+    if flag is None:
+        raise ValueError(
+            f"self_registered '{text}' is not yes or no (or true/false, 1/0, or empty for no)"
+        )
+    return flag

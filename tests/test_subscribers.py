@@ -1,18 +1,34 @@
 """Subscribers from real-world CSV files: encodings, delimiters, headers, case, bad rows."""
 
 import csv
+import io
 import json
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_web import sign_in
+from test_web import web as web  # noqa: F401, PLC0414 - the 'web' fixture, shared
+from test_web_trust import SITE, confirm_done, publish_and_send, self_subscribe, status
 
 from publisher.actions import confirm_action
+from publisher.config import Config, Organisation
 from publisher.migrations import MIGRATIONS
 from publisher.notices import find
 from publisher.store import Store
-from publisher.subscribers import FORMULA_STARTS, Subscriber, canonical_email, from_inert, inert
+from publisher.subscribers import (
+    FORMULA_STARTS,
+    FREQUENCIES,
+    Subscriber,
+    canonical_email,
+    from_inert,
+    inert,
+    parse_csv,
+    write_csv,
+)
 
 NEWS = [{"id": "news", "kind": "feed", "url": "http://127.0.0.1:9/"}]
 
@@ -265,7 +281,7 @@ def test_export_round_trips_and_neutralises_formulas(people, project, tmp_path):
     assert listed(project).keys() == before.keys()
     only_governors = project.run("subscribers", "export", "--audience", "governors").stdout
     assert only_governors.splitlines()[1:] == [
-        'jo@oak.example,"\'=HYPERLINK(""http://evil.example"")",Oak,dsls;governors,immediately'
+        'jo@oak.example,"\'=HYPERLINK(""http://evil.example"")",Oak,dsls;governors,immediately,'
     ]
 
 
@@ -408,3 +424,173 @@ def test_an_unclosed_quote_names_the_line_it_opens_on(people):
         expect=None,
     )
     assert "line 3" in result.output and "Traceback" not in result.output
+
+
+# Who registered themselves survives an export and an import ------------------------------
+
+READERS = [
+    Subscriber("mallory@evil.example", "Mallory", "Oak Primary School", ("dsls",), "weekly", True),
+    Subscriber("dsl@oak.example", "Jo", "Oak Primary School", ("dsls", "governors")),
+    Subscriber("head@ash.example", "=Ann", "'Ash", ("headteachers",), "monthly", True),
+]
+
+
+def save(project, *subscribers: Subscriber) -> None:
+    project.configure(NEWS)
+    store = Store(project.data_dir)
+    with store.transaction():
+        store.save_subscribers(list(subscribers))
+    store.close()
+
+
+def self_registered(project) -> dict[str, bool]:
+    return {email: row["self_service"] for email, row in listed(project).items()}
+
+
+def test_export_import_export_keeps_who_registered_themselves(people, project, tmp_path):
+    save(project, *READERS)
+    first = project.run("subscribers", "export").stdout
+    assert first.splitlines()[0] == "email,name,school,audiences,frequency,self_registered"
+    assert "mallory@evil.example,Mallory,Oak Primary School,dsls,weekly,yes" in first
+    assert "dsl@oak.example,Jo,Oak Primary School,dsls;governors,immediately," in first
+    again = people(first, name="all.csv")
+    assert "0 new subscribers, 0 updated, 3 unchanged" in again.stdout
+    assert project.run("subscribers", "export").stdout == first
+    assert self_registered(project) == {
+        "mallory@evil.example": True,
+        "dsl@oak.example": False,
+        "head@ash.example": True,
+    }
+
+
+@pytest.mark.parametrize("header", ["self_registered", "Self registered", "SELF-REGISTERED"])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("yes", True),
+        ("YES", True),
+        ("  Yes ", True),
+        ("true", True),
+        ("True", True),
+        ("1", True),
+        (" 1\t", True),
+        ("no", False),
+        ("No ", False),
+        ("FALSE", False),
+        ("0", False),
+        ("", False),
+        ("   ", False),
+    ],
+)
+def test_the_self_registered_column_reads_the_usual_spellings(
+    people, project, header, cell, expected
+):
+    people(f'email,name,school,audiences,{header}\njo@oak.example,Jo,Oak,dsls,"{cell}"\n')
+    assert self_registered(project) == {"jo@oak.example": expected}
+
+
+@pytest.mark.parametrize("cell", ["maybe", "y", "n", "2", "-1", "yes please", "ja", "'=1", "none"])
+def test_a_self_registered_cell_that_says_neither_is_refused_by_line(people, project, cell):
+    result = people(
+        "email,name,school,audiences,self_registered\n"
+        "kim@ash.example,Kim,Ash,dsls,yes\n"
+        f'jo@oak.example,Jo,Oak,dsls,"{cell}"\n',
+    )
+    assert "line 3: self_registered" in result.stderr
+    assert "yes or no" in result.stderr and "Traceback" not in result.output
+    assert self_registered(project) == {"kim@ash.example": True}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "email,name,school,audiences\nmallory@evil.example,Mallory,Oak Primary School,dsls\n",
+        "email,name,school,audiences,self_registered\n"
+        "mallory@evil.example,Mallory,Oak Primary School,dsls,no\n",
+    ],
+)
+def test_a_row_without_the_column_or_saying_no_is_vouched_for(people, project, content):
+    save(project, READERS[0])
+    result = people(content)
+    assert "1 updated" in result.stdout
+    assert self_registered(project) == {"mallory@evil.example": False}
+
+
+def test_a_team_file_can_mark_a_reader_self_registered(people, project):
+    save(project, READERS[1])
+    people(
+        "email,name,school,audiences,self_registered\n"
+        "dsl@oak.example,Jo,Oak Primary School,dsls;governors,Yes\n"
+    )
+    assert self_registered(project) == {"dsl@oak.example": True}
+
+
+def test_a_repeated_row_stays_self_registered_if_either_says_so(people, project):
+    people(
+        "email,name,school,audiences,self_registered\n"
+        "jo@oak.example,Jo,Oak,dsls,no\n"
+        "JO@oak.example,Jo,Oak,governors,yes\n"
+    )
+    assert self_registered(project) == {"jo@oak.example": True}
+
+
+def test_subscribers_list_shows_who_registered_themselves(project):
+    save(project, *READERS[:2])
+    lines = project.run("subscribers", "list").stdout.splitlines()
+    assert lines == [
+        "dsl@oak.example  Jo  Oak Primary School  [dsls, governors]",
+        "mallory@evil.example  Mallory  Oak Primary School  [dsls]  self-registered",
+    ]
+
+
+TEST_CONFIG = Config(
+    path=Path("feeds.yaml"),
+    organisation=Organisation("Testshire", "Safeguarding"),
+    audiences={"dsls": "DSLs", "governors": "Governors"},
+    sources=(),
+)
+CELL_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")), max_size=30)
+
+
+@given(
+    name=CELL_TEXT,
+    school=CELL_TEXT,
+    audiences=st.lists(st.sampled_from(["dsls", "governors"]), min_size=1, unique=True),
+    frequency=st.sampled_from(FREQUENCIES),
+    self_service=st.booleans(),
+)
+def test_write_csv_then_parse_csv_gives_the_same_subscriber(
+    name, school, audiences, frequency, self_service
+):
+    name, school = (" ".join(text.split()) for text in (name, school))
+    subscriber = Subscriber(
+        "jo@oak.example", name, school, tuple(audiences), frequency, self_service
+    )
+    output = io.StringIO()
+    write_csv([subscriber], output)
+    good, bad = parse_csv(output.getvalue().encode(), TEST_CONFIG)
+    assert (good, bad) == ([subscriber], [])
+
+
+def test_download_and_upload_on_the_team_page_keeps_strangers_apart(web, project):
+    app = web(site_url=SITE)
+    project.import_subscribers("dsl@oak.example,Jo,Oak Primary School,dsls")
+    self_subscribe(app.test_client(), project, "mallory@evil.example", "Oak Primary School")
+    team = app.test_client()
+    sign_in(team, "ap@council.example")
+    downloaded = team.get("/team/subscribers.csv").get_data()
+    assert b"mallory@evil.example,Mallory,Oak Primary School,dsls,immediately,yes" in downloaded
+    page = team.get("/team/subscribers").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    upload = {"csrf_token": token, "csv": (io.BytesIO(downloaded), "subscribers.csv")}
+    page = team.post("/team/subscribers", data=upload).get_data(as_text=True)
+    assert "0 new, 0 updated, 2 unchanged" in page
+    [mallory_row] = [row for row in page.split("<tr>") if "mallory@evil.example" in row]
+    assert "Self-registered" in mallory_row
+    [oak_row] = [row for row in page.split("<tr>") if "dsl@oak.example" in row]
+    assert "Self-registered" not in oak_row
+    assert team.get("/team/subscribers.csv").get_data() == downloaded
+
+    number = publish_and_send(project)
+    confirm_done(app.test_client(), project, "mallory@evil.example", number)
+    assert status(project, number)["Oak Primary School"] == ("waiting", None)

@@ -42,11 +42,14 @@ def subscribers_import(app: App, csv_file: Path, replace: bool, dry_run: bool) -
     """Add or update subscribers from a CSV file (columns: email, name, school, audiences).
 
     Audiences are ids or names from feeds.yaml, separated by ';' (or ',' in a
-    semicolon-separated file). UTF-8, UTF-16 and Windows-1252 files, with commas,
-    semicolons or tabs, and Mailchimp-style headers ('Email Address', 'First Name') are
-    read. A known subscriber keeps their audiences and gains the file's, unless --replace.
-    Bad rows are reported with their line numbers and skipped; the good ones are kept.
-    Exits 1 when nothing at all could be imported.
+    semicolon-separated file). Optional columns: frequency (immediately, weekly, monthly)
+    and self_registered: 'yes' keeps a reader who typed their school themselves apart from
+    it (as the export writes it); 'no', empty or no such column means the team vouches for
+    the school. UTF-8, UTF-16 and Windows-1252 files, with commas, semicolons or tabs, and
+    Mailchimp-style headers ('Email Address', 'First Name') are read. A known subscriber
+    keeps their audiences and gains the file's, unless --replace. Bad rows are reported
+    with their line numbers and skipped; the good ones are kept. Exits 1 when nothing at
+    all could be imported.
     """
     good, bad = read_csv(csv_file, app.config)
     if dry_run:
@@ -76,7 +79,8 @@ def subscribers_import(app: App, csv_file: Path, replace: bool, dry_run: bool) -
 @click.option("--audience", help="Only subscribers in this audience (id).")
 @pass_app
 def subscribers_export(app: App, output, audience: str | None) -> None:
-    """Write subscribers as CSV (to OUTPUT, default standard output), as import reads it."""
+    """Write subscribers as CSV (to OUTPUT, default standard output), as import reads it:
+    importing it back changes nothing, readers who registered themselves included."""
     write_csv(app.store.subscribers([app.audience_id(audience)] if audience else None), output)
 
 
@@ -85,15 +89,18 @@ def subscribers_export(app: App, output, audience: str | None) -> None:
 @format_option
 @pass_app
 def subscribers_list(app: App, audience: str | None, output_format: str) -> None:
-    """List subscribers (those who unsubscribed are not listed)."""
+    """List subscribers (those who unsubscribed are not listed). Readers who typed their
+    school themselves (on /subscribe or their preferences page) are marked self-registered:
+    they confirm ACTION sheets for themselves only."""
     found = app.store.subscribers([app.audience_id(audience)] if audience else None)
     if output_format == "json":
         echo_json([asdict(subscriber) for subscriber in found])
         return
     for subscriber in found:
+        mark = "  self-registered" if subscriber.self_service else ""
         click.echo(
             f"{subscriber.email}  {subscriber.name}  {subscriber.school}  "
-            f"[{', '.join(subscriber.audiences)}]"
+            f"[{', '.join(subscriber.audiences)}]{mark}"
         )
 
 
