@@ -1,8 +1,11 @@
-"""The ``ics`` output: a calendar per audience of MI sheet deadlines (``calendars/*.ics``)."""
+"""The ``ics`` output: a calendar per audience of MI sheet deadlines (``calendars/*.ics``).
+
+A deadline a calendar cannot hold a day after (31/12/9999, stored before such dates were
+refused) gets no event, so one odd sheet never stops the site being built."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +23,7 @@ def build_calendars(site: SiteBuild) -> list[Path]:
 
     config = site.config
     host = urlsplit(config.settings.site_url).hostname or "localhost"
-    notices = [n for n in site.store.notices(status="published") if n.deadline]
+    notices = [n for n in site.store.notices(status="published") if _day_after(n.deadline)]
     written = []
     for audience, name in config.audiences.items():
         calendar = Calendar()
@@ -34,10 +37,16 @@ def build_calendars(site: SiteBuild) -> list[Path]:
             event.add("uid", f"{notice.slug}@{host}")  # stable: one event per sheet
             event.add("summary", f"Due: {notice.subject}")
             event.add("dtstart", notice.deadline)
-            event.add("dtend", notice.deadline + timedelta(days=1))
+            event.add("dtend", _day_after(notice.deadline))
             event.add("dtstamp", notice.published)
             event.add("url", f"{config.settings.site_url}mi/{notice.slug}.html")
             event.add("description", f"{notice.type}: {notice.title}. Contact: {notice.contact}.")
             calendar.add_component(event)
         written.append(site.write(f"calendars/{audience}.ics", calendar.to_ical()))
     return written
+
+
+def _day_after(deadline: date | None) -> date | None:
+    """The end of a deadline's all-day event; None for no deadline, or one at the end of
+    the calendar."""
+    return deadline + timedelta(days=1) if deadline and deadline < date.max else None

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from publisher.config import BulletinSection, Config, ConfigError, line_of, load_yaml
+from publisher.config import BulletinSection, Config, ConfigError, line_of, load_text_yaml
 from publisher.config_schema import editorial_problems
 from publisher.dates import UK
 from publisher.editions import amended_wording
@@ -159,9 +159,10 @@ def read_editorial(path: Path) -> dict:
 
 def parse_editorial(text: str, name: str = "the editorial") -> dict:
     """Editorial YAML (intro, order, drop, add) as a dict, checked like feeds.yaml: a
-    problem is a ``BulletinError`` naming the file and line."""
+    problem is a ``BulletinError`` naming the file and line. Its fields are all text, so
+    each value is read as typed ('12:30', '2024-02-29'), never as a number or date."""
     try:
-        data = load_yaml(text, name) or {}
+        data = load_text_yaml(text, name) or {}
     except ConfigError as error:
         where = f"{name} line {error.line}" if error.line else name
         raise BulletinError(f"{where}: not valid YAML: {error.message}") from None

@@ -111,34 +111,46 @@ class _Mapping(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """feeds.yaml: YAML's own types (numbers, true/false, dates), mappings with lines."""
 
 
-class _NoDate(yaml.MarkedYAMLError):
-    """A value YAML reads as a date that no calendar holds ('due: 2024-02-30')."""
+class _TextLineLoader(yaml.BaseLoader):
+    """Files whose fields are all text (front matter, editorial): every scalar is the text
+    typed ('12:30', 'no', '2024-02-30'), except an empty value or null, which is None."""
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """What a file may not hold, said at its line: a date no calendar holds ('due:
+    2024-02-30'), a key given twice."""
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
 
 
-def _construct_timestamp(loader: _LineLoader, node: yaml.Node, key: str = ""):
+_DATES = yaml.constructor.SafeConstructor()  # reads timestamps for both loaders
+
+
+def _construct_timestamp(loader: yaml.BaseLoader, node: yaml.Node, key: str = ""):
     try:
-        return loader.construct_yaml_timestamp(node)
+        return _DATES.construct_yaml_timestamp(node)
     except (ValueError, TypeError, AttributeError) as error:  # '!!timestamp soon': no match
         reason = f" ({error})" if isinstance(error, ValueError) else ""
         named = f"{key} " if key else ""
-        raise _NoDate(
+        raise _Refused(
             problem=f"{named}'{node.value}' is not a date{reason}: write a real date, like "
-            "12/01/2024",
+            "12/01/2024 (or put it in quotes if it is text)",
             problem_mark=node.start_mark,
         ) from None
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.Node):
+def _construct_mapping(loader: yaml.BaseLoader, node: yaml.Node):
     if not isinstance(node, yaml.MappingNode):  # '!!map' on a scalar or a list
         raise yaml.constructor.ConstructorError(
             None, None, f"expected a mapping, but found a {node.id}", node.start_mark
         )
+    _refuse_duplicate_keys(loader, node)
     mapping = _Mapping()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {  # a list or mapping as a key is refused by construct_mapping
@@ -147,14 +159,50 @@ def _construct_mapping(loader: _LineLoader, node: yaml.Node):
         if isinstance(key, yaml.ScalarNode)
     }
     yield mapping  # yield first so recursive structures resolve, as PyYAML's own does
-    for key, value in node.value:  # a date that is no date, named by its key
-        if value.tag == _TIMESTAMP and isinstance(key, yaml.ScalarNode):
-            _construct_timestamp(loader, value, key.value)
+    if _TIMESTAMP in loader.yaml_constructors:  # a date that is no date, named by its key
+        for key, value in node.value:
+            if value.tag == _TIMESTAMP and isinstance(key, yaml.ScalarNode):
+                _construct_timestamp(loader, value, key.value)
     mapping.update(loader.construct_mapping(node))
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _refuse_duplicate_keys(loader: yaml.BaseLoader, node: yaml.MappingNode) -> None:
+    """A key given twice is refused with both lines (YAML would keep the last silently).
+    Keys merged in with '<<: *name' may be overridden: that is what merging is for."""
+    first_lines: dict = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+            continue
+        key = loader.construct_object(key_node)  # 'yes' and 'on' are one key in feeds.yaml
+        line = key_node.start_mark.line + 1
+        if key in first_lines:
+            raise _Refused(
+                problem=f"duplicate key '{key_node.value}' (first on line {first_lines[key]})",
+                problem_mark=key_node.start_mark,
+            )
+        first_lines[key] = line
+
+
+def _construct_checked_text(loader: yaml.BaseLoader, node: yaml.Node) -> str:
+    """A value tagged as a date ('!!timestamp 2024-02-30') in a text-only file: checked
+    as feeds.yaml's are, kept as typed."""
+    _construct_timestamp(loader, node)
+    return loader.construct_scalar(node)
+
+
+for _loader in (_LineLoader, _TextLineLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(_TIMESTAMP, _construct_timestamp)
+_TextLineLoader.add_constructor(_TIMESTAMP, _construct_checked_text)
+# Lists are made before their items, as SafeLoader's are, so '&s [*s]' is found by
+# _refuse_runaway_structure rather than stopping PyYAML.
+_TextLineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, yaml.SafeLoader.construct_yaml_seq
+)
+_TextLineLoader.add_implicit_resolver(
+    _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+_TextLineLoader.add_constructor(_NULL, lambda loader, node: None)
 
 
 def load_config(
@@ -208,18 +256,29 @@ def _read_marker(marker: Path) -> str | None:
 
 
 def load_yaml(text: str, path: Path | str):
-    """YAML whose mappings remember their lines (see ``line_of``); a syntax error, or a
-    structure no file of ours needs (see ``_refuse_runaway_structure``), is a
-    ``ConfigError`` naming the file and line."""
-    data = _parsed_yaml(text, path)
+    """YAML whose mappings remember their lines (see ``line_of``); a syntax error, a key
+    given twice, or a structure no file of ours needs (see ``_refuse_runaway_structure``),
+    is a ``ConfigError`` naming the file and line."""
+    return _loaded(text, path, _LineLoader)
+
+
+def load_text_yaml(text: str, path: Path | str):
+    """As ``load_yaml``, for a file whose fields are all text: every scalar is the text
+    typed, never a number, true/false or date by YAML's rules ('12:30' is not 750, 'no'
+    not False); an empty value or null is None."""
+    return _loaded(text, path, _TextLineLoader)
+
+
+def _loaded(text: str, path: Path | str, loader: type[yaml.BaseLoader]):
+    data = _parsed_yaml(text, path, loader)
     _refuse_runaway_structure(path, data)
     return data
 
 
-def _parsed_yaml(text: str, path: Path | str):
+def _parsed_yaml(text: str, path: Path | str, loader: type[yaml.BaseLoader]):
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except _NoDate as error:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader or BaseLoader
+    except _Refused as error:
         raise ConfigError(path, error.problem_mark.line + 1, error.problem) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

@@ -13,6 +13,7 @@ import difflib
 import functools
 import reprlib
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -206,7 +207,23 @@ def _message(schema: type[BaseModel], problem: dict, prefix: tuple) -> str:
     names = [str(part) for part in location if not isinstance(part, int)]
     where = ".".join(names[1:] if names[:1] == ["sources"] else names) or "the file"
     value = problem.get("input")
-    return f"{where}: {problem['msg'].lower()} (got {_SHORT.repr(value):.60})"
+    return f"{where}: {problem['msg'].lower()} (got {_shown(value)}){_hint(problem, value)}"
+
+
+def _shown(value: object) -> str:
+    """A wrong value as a person wrote it: a date as 2024-02-29, never datetime.date(...)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return f"{_SHORT.repr(value):.60}"
+
+
+def _hint(problem: dict, value: object) -> str:
+    """What to do when YAML read text as something else (12:30 is 750, no is false)."""
+    if problem["type"] == "string_type" and isinstance(value, bool | int | float | date):
+        return ": put it in quotes to keep it as text"
+    return ""
 
 
 def _fields_at(schema: type[BaseModel], location: tuple) -> list[str]:

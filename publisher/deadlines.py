@@ -34,11 +34,12 @@ def next_working_day(day: date) -> date:
 
 def add_working_days(start: date, days: int) -> date:
     """The date ``days`` working days after ``start`` (before it, when ``days`` is
-    negative); ``start`` itself does not count."""
+    negative); ``start`` itself does not count. Past the ends of the calendar (a stored
+    deadline of 31/12/9999), the last or first date it holds."""
     day = start
-    step = timedelta(days=1 if days >= 0 else -1)
+    step, edge = (timedelta(days=1), date.max) if days >= 0 else (timedelta(days=-1), date.min)
     remaining = abs(days)
-    while remaining > 0:
+    while remaining > 0 and day != edge:
         day += step
         if is_working_day(day):
             remaining -= 1

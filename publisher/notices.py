@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 import yaml
 
-from publisher.config import Config, ConfigError, holds_values, load_yaml
-from publisher.dates import UK, parse_day
+from publisher.config import Config, ConfigError, holds_values, load_text_yaml
+from publisher.dates import UK, parse_day, utcnow
 from publisher.deadlines import add_working_days, closed_because, next_working_day
 from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
@@ -25,6 +25,12 @@ from publisher.text import clean_text
 
 STATUSES = ("draft", "approved", "published")
 MAX_WORKING_DAYS = 60
+# A deadline further from publication than this is a placeholder (31/12/9999 for "none"),
+# refused even with --force; a publication time outside these bounds is a typo.
+DEADLINE_YEARS, DEADLINE_SPAN = 2, "two years"
+EARLIEST = datetime(2000, 1, 1, tzinfo=UK)
+MAX_AHEAD = timedelta(days=366)
+NO_DEADLINE_HINT = "leave 'due' empty if the sheet has none"
 MAX_TITLE_LENGTH = 200  # a subject line still readable in a mail client's list
 FRONT_MATTER_FIELDS = ("title", "type", "due", "contact", "audiences", "replaces")
 REQUIRED_FIELDS = ("title", "type")
@@ -39,6 +45,7 @@ MARKDOWN_HINT = (
 # Front matter starts and ends with a line that is '---' and nothing else.
 _DELIMITER = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _WORKING_DAYS = re.compile(r"[0-9]+")
+_DATE_SHAPED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")
 # Markdown punctuation anywhere in a line, and what starts a block at the start of one.
 _MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_\[\]<|~]|&(?=#?[0-9A-Za-z]+;)")
 _BLOCK_MARKER = re.compile(r"^(?:[#>+=-]|\d{1,9}(?=[.)]))")
@@ -69,12 +76,46 @@ def validate_due(due: str | None) -> str | None:
         return due
     try:
         day = parse_day(str(due))
-    except ValueError:
+    except ValueError as error:
+        if _DATE_SHAPED.fullmatch(str(due).strip()):
+            raise NoticeError(
+                f"due '{due}' is not a date ({error}): write a real date, like 12/01/2024"
+            ) from None
         raise NoticeError(
             f"due '{due}' is neither a number of working days nor a date like 12/01/2024"
         ) from None
+    _check_deadline_possible(day)
     check_working_day(day)
     return day.isoformat()
+
+
+def latest_deadline(published: date) -> date:
+    """The last deadline a sheet published on ``published`` may have (DEADLINE_YEARS on)."""
+    year = published.year + DEADLINE_YEARS
+    try:
+        return published.replace(year=year)
+    except ValueError:  # 29 February
+        return published.replace(year=year, day=28)
+
+
+def _check_deadline_possible(deadline: date) -> None:
+    """Refuse a date no sheet could have as its deadline, whenever it is published
+    (from 2000 to a year from now, the deadline within two years of that)."""
+    if deadline < EARLIEST.date():
+        problem = "is before 2000"
+    elif deadline > latest_deadline(_today() + MAX_AHEAD):
+        problem = "is too far ahead"
+    else:
+        return
+    shown = f"{deadline:%d/%m/}{deadline.year:04d}"  # strftime writes year 1 as '1'
+    raise NoticeError(
+        f"due {shown} {problem}: a deadline must fall within {DEADLINE_SPAN} of publication; "
+        f"set the real date, or {NO_DEADLINE_HINT}"
+    )
+
+
+def _today() -> date:
+    return utcnow().astimezone(UK).date()
 
 
 def check_working_day(deadline: date) -> None:
@@ -101,12 +142,28 @@ def check_title(title: str) -> str:
 
 
 def parse_datetime(text: str) -> datetime:
-    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given."""
+    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given;
+    from 2000 to a year from now (see ``check_moment``)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise NoticeError(f"'{text}' is not a date and time like 2024-01-03 10:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UK)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UK)
+    check_moment(moment, f"'{text}'")
+    return moment
+
+
+def check_moment(moment: datetime, shown: str | None = None) -> None:
+    """Refuse a publication or send time before 2000 or more than a year from now: a typo
+    (year 1 would number a sheet 'MI 1/01'; year 9999 leaves no room for its deadline)."""
+    if moment < EARLIEST:
+        problem = "is before 2000"
+    elif moment > utcnow() + MAX_AHEAD:
+        problem = "is more than a year from now"
+    else:
+        return
+    shown = shown or f"{moment:%Y-%m-%d %H:%M}"
+    raise NoticeError(f"{shown} {problem}: give a date and time like 2024-01-03 10:00")
 
 
 def to_markdown(notice: Notice) -> str:
@@ -127,8 +184,8 @@ def from_markdown(text: str, base: Notice) -> Notice:
     """Apply an edited markdown file (front matter + body) to a sheet.
 
     The front matter is the whole truth of the sheet's fields: an unknown key is refused
-    (with the key meant), a deleted one leaves its field empty. Text without front matter
-    replaces the body only."""
+    (with the key meant), a deleted one leaves its field empty, each value is the text
+    typed (see ``load_text_yaml``). Text without front matter replaces the body only."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     front, body = _split_front_matter(text)
     body = clean_text(body, multiline=True)
@@ -144,12 +201,12 @@ def from_markdown(text: str, base: Notice) -> Notice:
     for name in REQUIRED_FIELDS:
         if name not in fields:
             raise NoticeError(f"the front matter has no '{name}' line: add one")
-    due, replaces, contact = values["due"], values["replaces"], values["contact"]
+    replaces, contact = values["replaces"], values["contact"]
     return replace(
         base,
         title=check_title(_text(values["title"])),
         type=_text(values["type"]),
-        due=validate_due(None if due is None else str(due)),
+        due=_checked_due(fields, values["due"]),
         contact=_text(contact),
         audiences=tuple(_text(audience) for audience in audiences),
         replaces=_text(replaces) or None,
@@ -171,7 +228,7 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
 
 def _front_fields(front: str) -> dict:
     try:
-        fields = load_yaml(front, "the front matter") or {}
+        fields = load_text_yaml(front, "the front matter") or {}
     except ConfigError as error:
         where = f"line {error.line}: " if error.line else ""
         raise NoticeError(f"{where}the front matter is not valid YAML: {error.message}") from None
@@ -187,8 +244,20 @@ def _refuse_unknown_keys(fields: dict) -> None:
 
     named = {str(key): value for key, value in fields.items()}
     for (key, *_), message in unknown_key_problems(named, FRONT_MATTER_FIELDS)[:1]:
-        line = getattr(fields, "key_lines", {}).get(key)
-        raise NoticeError(f"line {line}: {message}" if line else message)
+        raise NoticeError(_at_line(fields, key, message))
+
+
+def _checked_due(fields: dict, due: str | None) -> str | None:
+    """``validate_due``, its refusal naming the line of 'due'."""
+    try:
+        return validate_due(due)
+    except NoticeError as error:
+        raise NoticeError(_at_line(fields, "due", str(error))) from None
+
+
+def _at_line(fields: dict, key: str, message: str) -> str:
+    line = getattr(fields, "key_lines", {}).get(key)
+    return f"line {line}: {message}" if line else message
 
 
 def _one_value(fields: dict, name: str) -> object:
@@ -198,7 +267,7 @@ def _one_value(fields: dict, name: str) -> object:
     return value
 
 
-def _text(value: object) -> str:
+def _text(value: str | None) -> str:
     """A front matter value as one clean line ('' for an empty one)."""
     return "" if value is None else clean_text(str(value))
 
@@ -257,9 +326,9 @@ def approve(store: Store, notice: Notice) -> Notice:
 def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> Notice:
     """Number the sheet, fix its deadline and freeze it: all in one transaction.
 
-    Refused: a deadline before publication, a publication time earlier than the last sheet
-    of the year (numbers follow publication order); without ``force``, a deadline of 0 or
-    more than MAX_WORKING_DAYS working days (a typo more often than a plan)."""
+    Refused: a publication time before 2000 or more than a year ahead, or earlier than the
+    last sheet of the year (numbers follow publication order); a deadline that is not
+    possible (see ``_checked_deadline``)."""
     if notice.status == "published":
         raise NoticeError(f"{notice.label} is published already (on {notice.published:%d/%m/%Y})")
     if notice.status != "approved":
@@ -267,21 +336,9 @@ def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> 
             f"{notice.label} is a draft; approve it first ('publisher mi approve {notice.id}')"
         )
     _check_title_of(notice)
+    check_moment(at)
     at = at.astimezone(UK)
-    deadline = deadline_for(notice.due, at)
-    if deadline is not None and deadline < at.date():
-        raise NoticeError(
-            f"the deadline {deadline:%d/%m/%Y} is before publication ({at:%d/%m/%Y}): fix 'due'"
-        )
-    if deadline is not None:
-        check_working_day(deadline)
-    if not force and is_working_days(notice.due):
-        days = int(notice.due)
-        if days == 0 or days > MAX_WORKING_DAYS:
-            raise NoticeError(
-                f"due {days} working days ({deadline:%d/%m/%Y}) looks like a typo: "
-                f"use --force if it is meant"
-            )
+    deadline = _checked_deadline(notice.due, at, force)
     next_year = datetime(at.year + 1, 1, 1, tzinfo=UK)
     later = store.notices(status="published", published_from=at, published_before=next_year)
     if later:
@@ -300,6 +357,46 @@ def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> 
         )
         store.save_notice(published)
     return published
+
+
+def _checked_deadline(due: str | None, at: datetime, force: bool) -> date | None:
+    """The deadline of a sheet published ``at``: on a working day, not before publication
+    and, even with ``force``, not more than DEADLINE_YEARS after it; without ``force``, not
+    0 or more than MAX_WORKING_DAYS working days after it (a typo more often than a plan)."""
+    if not due:
+        return None
+    published, latest = at.date(), latest_deadline(at.date())
+    if is_working_days(due) and int(due) > (latest - published).days:
+        _refuse_too_far(f"{int(due)} working days", at)  # refused before they are counted
+    deadline = deadline_for(due, at)
+    if deadline < published:
+        raise NoticeError(
+            f"the deadline {deadline:%d/%m/%Y} is before publication ({at:%d/%m/%Y}): fix 'due'"
+        )
+    if deadline > latest:
+        _refuse_too_far(f"{deadline:%d/%m/%Y}", at)
+    check_working_day(deadline)
+    if force:
+        return deadline
+    if is_working_days(due):
+        if not 0 < int(due) <= MAX_WORKING_DAYS:
+            raise NoticeError(
+                f"due {int(due)} working days ({deadline:%d/%m/%Y}) looks like a typo: "
+                "use --force if it is meant"
+            )
+    elif deadline > add_working_days(published, MAX_WORKING_DAYS):
+        raise NoticeError(
+            f"due {deadline:%d/%m/%Y} is more than {MAX_WORKING_DAYS} working days after "
+            f"publication ({at:%d/%m/%Y}) and looks like a typo: use --force if it is meant"
+        )
+    return deadline
+
+
+def _refuse_too_far(due: str, at: datetime) -> None:
+    raise NoticeError(
+        f"due {due} is more than {DEADLINE_SPAN} after publication ({at:%d/%m/%Y}): "
+        f"set a nearer date, or {NO_DEADLINE_HINT}"
+    )
 
 
 def _check_title_of(notice: Notice) -> None:
@@ -349,6 +446,32 @@ def new_draft(
 ) -> Notice:
     """Create a draft, blank (``title``) or from a detected change, with ``fields``
     (type, due, audiences, contact, body) given by the user overriding the defaults."""
+    draft = _checked_draft(config, store, title, change_id, replaces, fields)
+    with store.transaction():
+        return store.add_notice(draft)
+
+
+def draft_for_change(config: Config, store: Store, change_id: int) -> tuple[Notice, bool]:
+    """The sheet being drafted from a detected change (not yet published), or a new draft
+    from it when there is none: (the sheet, whether it is new). Asked twice (a double
+    click, two editors at once), it drafts once; once that sheet is published, a new one."""
+    draft = _checked_draft(config, store, None, change_id, None, {})
+    with store.transaction():  # looked for and added together: a second ask waits, finds it
+        unpublished = [n for n in store.notices_for_change(change_id) if n.status != "published"]
+        if unpublished:
+            return min(unpublished, key=lambda notice: notice.id), False
+        return store.add_notice(draft), True
+
+
+def _checked_draft(
+    config: Config,
+    store: Store,
+    title: str | None,
+    change_id: int | None,
+    replaces: str | None,
+    fields: dict,
+) -> Notice:
+    """A new draft (see ``new_draft``), checked, not stored."""
     draft = Notice(type="Action", title="", contact=config.organisation.contact)
     if change_id is not None:
         change = store.change(change_id)
@@ -364,8 +487,7 @@ def new_draft(
     given = {name: _cleaned(name, value) for name, value in fields.items() if value}
     draft = replace(draft, title=title, replaces=replaces, **given)
     check_fields(config, draft)
-    with store.transaction():
-        return store.add_notice(draft)
+    return draft
 
 
 def _cleaned(field: str, value: object) -> object:

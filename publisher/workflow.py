@@ -57,12 +57,27 @@ def mark_handled(store: Store, actor: User, change_id: int) -> None:
 def draft(config: Config, store: Store, actor: User, **fields) -> Notice:
     """A new draft (see ``notices.new_draft``), remembered as ``actor``'s."""
     created = notices.new_draft(config, store, **fields)
+    _drafted(store, actor, created)
+    return created
+
+
+def draft_from_change(
+    config: Config, store: Store, actor: User, change_id: int
+) -> tuple[Notice, bool]:
+    """The sheet being drafted from a change, or a new one as ``actor``'s (see
+    ``notices.draft_for_change``): (the sheet, whether it is new)."""
+    notice, created = notices.draft_for_change(config, store, change_id)
+    if created:
+        _drafted(store, actor, notice)
+    return notice, created
+
+
+def _drafted(store: Store, actor: User, created: Notice) -> None:
     with store.transaction():
         store.db.execute(
             "UPDATE notices SET drafted_by = ? WHERE id = ?", (actor.email, created.id)
         )
         audit.record(store, actor.email, "drafted MI sheet", f"#{created.id} {created.title}")
-    return created
 
 
 def save_draft(config: Config, store: Store, actor: User, notice: Notice, text: str) -> Notice:

@@ -279,3 +279,39 @@ def test_send_bulletin_gives_each_reader_their_audiences_edition_once(february):
 
     unknown = february.run("send", "--bulletin", "2024-02", "--audience", "nobody", expect=2)
     assert "unknown audience nobody" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("2024-02-29", "2024-02-29"), ("12:30", "12:30"), ("no", "no"), ("'007'", "007")],
+)
+def test_editorial_text_is_kept_as_typed(february, tmp_path, typed, kept):
+    editorial = tmp_path / "editorial.yaml"
+    editorial.write_text(
+        f"intro: {typed}\nadd:\n  - title: {typed}\n    summary: {typed}\n    section: Extra\n"
+    )
+    february.run("bulletin", "build", "--month", "2024-02", "--editorial", str(editorial))
+    bulletin = stored_bulletin(february)
+    [extra] = [section for section in bulletin["sections"] if section["title"] == "Extra"]
+    assert bulletin["intro"] == kept
+    assert extra["entries"][0]["title"] == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("intro: A\nintro: B\n", "line 2: not valid YAML: duplicate key 'intro' (first on line 1)"),
+        (
+            "add:\n  - title: A\n    url: https://a.example/\n    title: B\n",
+            "line 4: not valid YAML: duplicate key 'title' (first on line 2)",
+        ),
+        ("add:\n  - {title: A, title: B}\n", "line 2: not valid YAML: duplicate key 'title'"),
+    ],
+)
+def test_a_key_given_twice_in_the_editorial_is_refused(february, tmp_path, text, message):
+    editorial = tmp_path / "editorial.yaml"
+    editorial.write_text(text)
+    result = february.run(
+        "bulletin", "build", "--month", "2024-02", "--editorial", str(editorial), expect=2
+    )
+    assert f"{editorial} {message}" in result.output

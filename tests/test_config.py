@@ -314,3 +314,59 @@ def test_a_wrong_value_is_shown_cut_short_however_big(project):
     message = project.run("sources", expect=2).output
     assert message.startswith("Error: ") and "settings.workers: input should be" in message
     assert len(message) < 300
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            VALID.replace("  name: Testshire Council\n", "  name: A\n  name: B\n"),
+            "feeds.yaml line 3: duplicate key 'name' (first on line 2)",
+        ),
+        (
+            VALID + "audiences:\n  governors: Governors\n",
+            "feeds.yaml line 9: duplicate key 'audiences' (first on line 3)",
+        ),
+        (
+            VALID + "    kind: govuk\n",
+            "feeds.yaml line 9: duplicate key 'kind' (first on line 7)",
+        ),
+        (
+            VALID.replace("  dsls: DSLs", "  {dsls: DSLs, 'dsls': Again}"),
+            "feeds.yaml line 4: duplicate key 'dsls' (first on line 4)",
+        ),
+        (
+            VALID + "settings:\n  robots: yes\n  robots: no\n",
+            "feeds.yaml line 11: duplicate key 'robots' (first on line 10)",
+        ),
+    ],
+)
+def test_a_key_given_twice_in_feeds_yaml_is_refused_with_both_lines(project, text, message):
+    project.config_path.write_text(text)
+    output = project.run("sources", expect=2).output
+    assert output.startswith("Error: ") and output.endswith(f"/{message}\n")
+
+
+def test_merged_keys_overridden_are_not_duplicates(project):
+    project.config_path.write_text(
+        VALID.replace("  - id: news\n", "  - &news\n    id: news\n")
+        + "  - <<: *news\n    id: other\n    url: https://other.example/feed.xml\n"
+    )
+    listed = project.run("sources").output.splitlines()
+    assert [line.split()[0] for line in listed if "[feed]" in line] == ["news", "other"]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2024-02-29", "2024-02-29"),
+        ("2024-02-29 10:30:00", "2024-02-29 10:30:00"),
+        ("2024-02-29T10:30:00Z", "2024-02-29 10:30:00+00:00"),
+    ],
+)
+def test_a_date_where_text_belongs_is_shown_as_typed_with_what_to_do(project, value, shown):
+    project.config_path.write_text(VALID.replace("name: Testshire Council", f"name: {value}"))
+    message = project.run("sources", expect=2).output
+    assert f"organisation.name: input should be a valid string (got {shown}" in message
+    assert "put it in quotes" in message
+    assert "datetime" not in message and message.count("\n") == 1

@@ -1,10 +1,14 @@
 """The MI sheet workflow through the CLI: draft, edit, approve, publish, numbering, deadlines."""
 
 import json
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from publisher.deadlines import add_working_days
+from publisher.models import Notice
+from publisher.store import Store
 
 
 @pytest.fixture
@@ -14,6 +18,7 @@ def mi(project):
     def run(*args, expect=0):
         return project.run("mi", *args, expect=expect)
 
+    run.project = project
     return run
 
 
@@ -258,3 +263,132 @@ def test_the_editable_sheet_says_the_body_is_markdown(mi):
         "# The body below the next line is Markdown"
         in mi("show", "1", "--format", "markdown").output
     )
+
+
+# Deadlines and publication times far from now (a year 9999 placeholder, a year-1 typo) ---
+
+
+def draft_due(mi, due):
+    mi("new", "--title", "Far", "--audience", "dsls")
+    store = Store(mi.project.data_dir)
+    with store.transaction():  # as a sheet drafted before drafts were checked is stored
+        store.db.execute("UPDATE notices SET due = ?, status = 'approved' WHERE id = 1", (due,))
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "due", ["9999-12-31", "2026-01-06", "600", "99999999999999999999", "2999-01-01"]
+)
+def test_a_deadline_over_two_years_after_publication_is_refused_even_forced(mi, due):
+    draft_due(mi, due)
+    for force in ((), ("--force",)):
+        refused = mi("publish", "1", "--at", "2024-01-03 10:00", *force, expect=2).output
+        assert "more than two years after publication (03/01/2024)" in refused
+        assert "leave 'due' empty if the sheet has none" in refused
+        assert refused.count("\n") == 1 and "Traceback" not in refused
+    assert show(mi, "1")["status"] == "approved"
+
+
+@pytest.mark.parametrize(("due", "shown"), [("2024-06-03", "03/06/2024"), ("2025-12-31", None)])
+def test_a_deadline_date_over_60_working_days_away_needs_force(mi, due, shown):
+    draft_due(mi, due)
+    refused = mi("publish", "1", "--at", "2024-01-03 10:00", expect=2).output
+    assert "more than 60 working days after publication" in refused
+    assert "looks like a typo: use --force if it is meant" in refused
+    assert shown is None or shown in refused
+    assert "Published MI 1/24" in mi("publish", "1", "--at", "2024-01-03 10:00", "--force").output
+
+
+@pytest.mark.parametrize(
+    "due", ["9999-12-31", "31/12/9999", "2999-12-31", "0001-01-01", "1999-12-31"]
+)
+def test_a_deadline_no_sheet_could_have_is_refused_when_drafted(mi, due):
+    refused = mi("new", "--title", "T", "--audience", "dsls", "--due", due, expect=2).output
+    assert "a deadline must fall within two years of publication" in refused
+    assert refused.count("\n") == 1 and "Traceback" not in refused
+    assert mi("list").output == ""
+
+
+@pytest.mark.parametrize(
+    ("at", "said"),
+    [
+        ("9999-12-29 10:00", "more than a year from now"),
+        ("0001-01-01 00:30", "before 2000"),
+        ("0001-01-01T00:00+01:00", "before 2000"),
+        ("1999-12-31 23:59", "before 2000"),
+        ("9999-12-31T23:59-05:00", "more than a year from now"),
+    ],
+)
+def test_a_publication_time_out_of_range_is_refused(mi, at, said):
+    mi("new", "--title", "T", "--audience", "dsls", "--due", "5")
+    mi("approve", "1")
+    refused = mi("publish", "1", "--at", at, expect=2).output
+    assert said in refused and "like 2024-01-03 10:00" in refused
+    assert refused.count("\n") == 1 and "Traceback" not in refused
+    assert show(mi, "1")["status"] == "approved"
+
+
+def test_a_publication_time_over_a_year_ahead_is_refused_and_within_it_is_not(mi):
+    mi("new", "--title", "T", "--audience", "dsls", "--due", "5")
+    mi("approve", "1")
+    ahead = datetime.now() + timedelta(days=400)
+    refused = mi("publish", "1", "--at", f"{ahead:%Y-%m-%d %H:%M}", expect=2).output
+    assert "more than a year from now" in refused
+    soon = datetime.now() + timedelta(days=30)
+    assert "Published MI 1/" in mi("publish", "1", "--at", f"{soon:%Y-%m-%d %H:%M}").output
+
+
+@pytest.mark.parametrize("at", ["9999-12-29 10:00", "0001-01-01T00:00+01:00", "1970-01-01 00:00"])
+def test_a_send_time_out_of_range_is_refused(mi, at):
+    new_published(mi, "Sent later", "2024-01-03 10:00", due="5")
+    mi.project.import_subscribers("dsl@oak.example,Jo,Oak Primary,dsls")
+    refused = mi.project.run("send", "--mi", "1/24", "--at", at, expect=2).output
+    assert "before 2000" in refused or "more than a year from now" in refused, refused
+    assert "Traceback" not in refused
+
+
+def store_published(project, *deadlines):
+    """Published sheets as an older version may have stored them, with these deadlines."""
+    store = Store(project.data_dir)
+    with store.transaction():
+        for index, deadline in enumerate(deadlines, start=1):
+            notice = store.add_notice(Notice(type="Action", title=f"Odd {index}", contact="Jo"))
+            store.save_notice(
+                replace(
+                    notice,
+                    audiences=("dsls",),
+                    status="published",
+                    number=f"{index}/24",
+                    published=datetime(2024, 1, 3, 10, tzinfo=UTC),
+                    deadline=deadline,
+                )
+            )
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("odd", "in_calendar"),
+    [(date(9999, 12, 31), False), (date(9999, 12, 30), True), (date(1, 1, 1), True)],
+)
+def test_one_odd_stored_deadline_never_breaks_the_build(mi, tmp_path, odd, in_calendar):
+    mi("list")  # make the store
+    store_published(mi.project, odd, date(2024, 1, 12))
+    built = mi.project.run("build", "--output", str(tmp_path / "site"))
+    assert "Traceback" not in built.output
+    assert (tmp_path / "site" / "index.html").exists()
+    calendar = (tmp_path / "site" / "calendars" / "dsls.ics").read_text()
+    assert "Due: MI 2/24" in calendar and ("Odd 1" in calendar) == in_calendar
+    assert "DTSTART;VALUE=DATE:20240112" in calendar
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        (date(9999, 12, 30), 5, date.max),
+        (date.max, 1, date.max),
+        (date(1, 1, 3), -5, date.min),
+        (date.min, -1, date.min),
+    ],
+)
+def test_working_days_stop_at_the_ends_of_the_calendar(start, days, expected):
+    assert add_working_days(start, days) == expected

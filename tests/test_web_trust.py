@@ -6,13 +6,18 @@ import email
 import email.policy
 import json
 import re
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 from test_web import csrf_token, post, sign_in
 from test_web import web as web  # noqa: F401, PLC0414 - the 'web' fixture, shared
 
+from publisher import notices
+from publisher.config import load_config
 from publisher.links import make_token
+from publisher.models import Change
+from publisher.sources import source_kinds
 from publisher.store import Store
 
 SITE = "http://safeguarding.testshire.example/"  # http: the test client sends no Secure cookie
@@ -253,6 +258,9 @@ def test_web_new_refuses_empty_and_long_titles(web, project, title, said):
         (f"title: {'t' * 201}\n", "keep the title to 200 characters or fewer"),
         ("title: Hi\ndue: 2024-02-30\n", "due &#39;2024-02-30&#39; is not a date"),
         ("title: Hi\naudience: [governors]\n", "did you mean &#39;audiences&#39;?"),
+        ("title: Hi\ndue: 9999-12-31\n", "line 3: due 31/12/9999 is too far ahead"),
+        ("title: Hi\ndue: 31/12/9999\n", "leave &#39;due&#39; empty if the sheet has none"),
+        ("title: Hi\ntitle: Again\n", "duplicate key &#39;title&#39; (first on line 2)"),
     ],
 )
 def test_the_web_editor_refuses_what_the_cli_refuses(web, project, front, said):
@@ -280,3 +288,132 @@ def test_the_store_keeps_self_registration_through_a_migration(web, project):
     columns = [row["name"] for row in store.db.execute("PRAGMA table_info(subscribers)")]
     store.close()
     assert "self_service" in columns
+
+
+# A draft from a detected change, once however often asked ---------------------------------
+
+
+def store_change(project, title: str = "Keeping children safe in education") -> int:
+    store = Store(project.data_dir)
+    with store.transaction():
+        [change] = store.save_changes(
+            [
+                Change(
+                    source_id="news",
+                    key="kcsie",
+                    url="https://www.gov.uk/government/publications/kcsie",
+                    title=title,
+                    kind="major",
+                    statutory=True,
+                    note="Page 26: paragraph 48 amended",
+                )
+            ]
+        )
+    store.close()
+    return change.id
+
+
+def draft_from(client, change_id: int):
+    return post(client, f"/team/changes/{change_id}/draft")
+
+
+def test_drafting_from_a_change_twice_opens_the_same_draft(web, project):
+    client = web().test_client()
+    sign_in(client, "ed@council.example")
+    change_id = store_change(project)
+    first, second = draft_from(client, change_id), draft_from(client, change_id)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"].split("?")[0] == second.headers["Location"].split("?")[0]
+    assert drafts(project) == ["Keeping children safe in education: updated guidance"]
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "A draft from this change already existed: here it is" in page
+    fresh = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "already existed" not in fresh
+
+
+def test_another_editor_and_an_approved_draft_still_get_the_one_draft(web, project):
+    app = web()
+    client = app.test_client()
+    sign_in(client, "ed@council.example")
+    change_id = store_change(project)
+    draft_from(client, change_id)
+    edit_to_finish(project)
+    project.run("mi", "approve", "1")
+    other = app.test_client()
+    sign_in(other, "ap@council.example")
+    again = draft_from(other, change_id)
+    assert again.status_code == 302 and "/team/mi/1" in again.headers["Location"]
+    assert len(drafts(project)) == 1
+
+
+def test_once_published_a_change_can_be_drafted_again(web, project):
+    client = web().test_client()
+    sign_in(client, "ed@council.example")
+    change_id = store_change(project)
+    draft_from(client, change_id)
+    edit_to_finish(project)
+    project.run("mi", "approve", "1")
+    project.run("mi", "publish", "1", "--at", "2024-01-03 10:00")
+    again = draft_from(client, change_id)
+    assert "/team/mi/2/edit" in again.headers["Location"]
+    assert len(drafts(project)) == 2
+    assert "/team/mi/2/edit" in draft_from(client, change_id).headers["Location"]
+    assert len(drafts(project)) == 2
+
+
+def test_the_draft_from_a_change_is_found_by_data_not_by_session(web, project):
+    app = web()
+    change_id = store_change(project)
+    for _ in range(2):  # a new browser each time: nothing remembered but the store
+        client = app.test_client()
+        sign_in(client, "ed@council.example")
+        draft_from(client, change_id)
+    assert len(drafts(project)) == 1
+
+
+def edit_to_finish(project) -> None:
+    sheet = project.path / "finished.md"
+    sheet.write_text("---\ntitle: From the change\ntype: Action\naudiences: [dsls]\n---\nBody\n")
+    project.run("mi", "edit", "1", "--file", str(sheet))
+
+
+def test_a_missing_change_is_not_found(web, project):
+    client = web().test_client()
+    sign_in(client, "ed@council.example")
+    assert draft_from(client, 99).status_code == 404
+    assert drafts(project) == []
+
+
+def test_drafts_from_a_change_asked_at_once_are_one(web, project):
+    web()
+    change_id = store_change(project)
+    config = load_config(project.config_path, source_kinds())
+    results = []
+
+    def ask():
+        store = Store(project.data_dir)
+        results.append(notices.draft_for_change(config, store, change_id))
+        store.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert {notice.id for notice, _ in results} == {1}
+    assert len(drafts(project)) == 1
+
+
+def test_a_stored_sheet_due_in_9999_does_not_break_the_web_app(web, project):
+    app = web()
+    project.publish_sheet("Normal", "2024-01-03 10:00", "--due", "5")
+    store = Store(project.data_dir)
+    with store.transaction():  # as published before such deadlines were refused
+        store.db.execute("UPDATE notices SET deadline = '9999-12-31' WHERE id = 1")
+    store.close()
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/calendars/dsls.ics").status_code == 200
+    sign_in(client, "ed@council.example")
+    assert client.get("/team/mi/1").status_code == 200

@@ -162,10 +162,14 @@ def mi_approve(app: App, reference: str) -> None:
 @click.option(
     "--at",
     "at_text",
-    help="Publication time, UK local (back-dates an import), "
+    help="Publication time, UK local (back-dates an import), from 2000 to a year ahead, "
     "e.g. '2024-01-03 10:00' [default: now].",
 )
-@click.option("--force", is_flag=True, help="Publish a deadline of 0 or over 60 working days.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Publish a deadline of 0 or over 60 working days (never over two years).",
+)
 @pass_app
 def mi_publish(app: App, reference: str, at_text: str | None, force: bool) -> None:
     """Publish an approved sheet: it gets its number and deadline, and is frozen."""

@@ -40,8 +40,16 @@ def change_handled(change_id: int):
 @blueprint.route("/changes/<int:change_id>/draft", methods=["POST"])
 @login_required()
 def draft_from_change(change_id: int):
-    created = workflow.draft(config(), store(), g.user, change_id=change_id)
-    return redirect(url_for("team.mi_edit", notice_id=created.id))
+    """Opens the sheet being drafted from the change; drafts one only when there is none."""
+    if store().change(change_id) is None:
+        abort(404)
+    notice, created = workflow.draft_from_change(config(), store(), g.user, change_id)
+    message = None if created else ALREADY_DRAFTED
+    page = "team.mi_edit" if notice.status == "draft" else "team.mi_show"
+    return redirect(url_for(page, notice_id=notice.id, message=message))
+
+
+ALREADY_DRAFTED = "A draft from this change already existed: here it is"
 
 
 @blueprint.route("/mi")
@@ -122,7 +130,12 @@ def mi_edit(notice_id: int):
         except InputError as problem:
             error = str(problem)
     return render_template(
-        "web/team/mi_edit.html", notice=notice, text=text, error=error, preview=preview
+        "web/team/mi_edit.html",
+        notice=notice,
+        text=text,
+        error=error,
+        preview=preview,
+        message=request.args.get("message") if request.method == "GET" else None,
     ), (400 if error else 200)
 
 
