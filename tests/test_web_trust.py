@@ -10,13 +10,13 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from test_mi_front_matter import change
 from test_web import csrf_token, post, sign_in
 from test_web import web as web  # noqa: F401, PLC0414 - the 'web' fixture, shared
 
 from publisher import notices
 from publisher.config import load_config
 from publisher.links import make_token
-from publisher.models import Change
 from publisher.sources import source_kinds
 from publisher.store import Store
 
@@ -296,21 +296,9 @@ def test_the_store_keeps_self_registration_through_a_migration(web, project):
 def store_change(project, title: str = "Keeping children safe in education") -> int:
     store = Store(project.data_dir)
     with store.transaction():
-        [change] = store.save_changes(
-            [
-                Change(
-                    source_id="news",
-                    key="kcsie",
-                    url="https://www.gov.uk/government/publications/kcsie",
-                    title=title,
-                    kind="major",
-                    statutory=True,
-                    note="Page 26: paragraph 48 amended",
-                )
-            ]
-        )
+        [saved] = store.save_changes([change("Page 26: paragraph 48 amended", title)])
     store.close()
-    return change.id
+    return saved.id
 
 
 def draft_from(client, change_id: int):
