@@ -28,7 +28,6 @@ from publisher.models import Notice
 from publisher.notices import (
     approve,
     draft_from_change,
-    from_markdown,
     parse_datetime,
     publish,
 )
@@ -36,6 +35,7 @@ from publisher.outputs import build_site
 from publisher.render import Renderer
 from publisher.sending import send_letters
 from publisher.serve import serve_directory
+from publisher.sheet_files import from_markdown
 from publisher.sources import source_kinds
 from publisher.store import Store
 from publisher.subscribers import import_subscribers, read_csv

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher import audit, bulletins, notices
+from publisher import audit, bulletins, notices, sheet_files
 from publisher.config import Config
 from publisher.dates import to_iso, utcnow
 from publisher.letters import bulletin_letters, letters_for_notice
@@ -83,7 +83,7 @@ def _drafted(store: Store, actor: User, created: Notice) -> None:
 def save_draft(config: Config, store: Store, actor: User, notice: Notice, text: str) -> Notice:
     """Apply an edited markdown sheet (front matter + body) to a draft."""
     notices.check_editable(notice)
-    edited = notices.from_markdown(text, notice)
+    edited = sheet_files.from_markdown(text, notice)
     notices.check_fields(config, edited)
     edited = notices.edit(store, notice, edited)
     with store.transaction():

@@ -23,8 +23,9 @@ from conftest import fixture_bytes
 from publisher.bulletins import BulletinError, parse_editorial
 from publisher.config import load_yaml
 from publisher.models import Notice
-from publisher.notices import NoticeError, from_markdown
+from publisher.notices import NoticeError
 from publisher.sanitise import html_to_text, title_for_feed_readers
+from publisher.sheet_files import from_markdown
 from publisher.text import without_controls
 from publisher.urls import join_on_host, safe_url, site_link
 

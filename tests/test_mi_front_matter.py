@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from publisher.config import load_config
 from publisher.models import Change, Notice
-from publisher.notices import NoticeError, draft_from_change, from_markdown, to_markdown
+from publisher.notices import NoticeError, draft_from_change
 from publisher.refs import parse_note
 from publisher.render import markdown_to_html
+from publisher.sheet_files import from_markdown, to_markdown
 from publisher.sources import source_kinds
 from publisher.store import Store
 

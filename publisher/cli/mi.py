@@ -21,15 +21,14 @@ from publisher.notices import (
     delete,
     edit,
     find,
-    from_markdown,
     new_draft,
     notice_context,
     parse_datetime,
     publish,
-    to_markdown,
 )
 from publisher.render import Renderer
 from publisher.serialise import notice_json
+from publisher.sheet_files import from_markdown, to_markdown
 from publisher.subscribers import write_inert_csv
 
 

@@ -6,7 +6,7 @@ import io
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
-from publisher import actions, audit, notices, workflow
+from publisher import actions, audit, notices, sheet_files, workflow
 from publisher.actions import today
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
@@ -117,13 +117,13 @@ def mi_show(notice_id: int):
 @login_required()
 def mi_edit(notice_id: int):
     notice = _notice(notice_id)
-    text = notices.to_markdown(notice)
+    text = sheet_files.to_markdown(notice)
     error, preview = None, None
     if request.method == "POST":
         text = request.form.get("text", "")
         try:
             if request.form.get("action") == "preview":
-                preview = _preview(notices.from_markdown(text, notice))
+                preview = _preview(sheet_files.from_markdown(text, notice))
             else:
                 workflow.save_draft(config(), store(), g.user, notice, text)
                 return redirect(url_for("team.mi_show", notice_id=notice_id, message="Saved"))
