@@ -53,11 +53,12 @@ def parse_day(text: str) -> date:
 
 
 def parse_since(text: str) -> datetime:
-    """A ``--since`` value: a date (2024-02-01 or 01/02/2024) or a full ISO timestamp."""
+    """A ``--since`` value: a date (2024-02-01 or 01/02/2024: from midnight UK time) or a
+    full ISO timestamp."""
     try:
         return from_iso(text)
     except ValueError:
-        return datetime.combine(parse_day(text), datetime.min.time(), tzinfo=UTC)
+        return datetime.combine(parse_day(text), datetime.min.time(), tzinfo=UK)
 
 
 _MONTH = (

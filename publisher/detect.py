@@ -108,20 +108,23 @@ def detect_changes(
 def new_notes(
     known: tuple[ChangeNote, ...], listed: tuple[ChangeNote, ...]
 ) -> list[tuple[datetime, str]]:
-    """(when, note) for what is news in ``listed``, oldest first: a note under a date and
-    time not seen before, unless it is a known note GOV.UK moved there (its old date gone);
-    and, under a known date and time, the entries a note gained (a new line, a new place)
-    beyond rewording."""
+    """(when, note) for what is news in ``listed``, oldest first.
+
+    Under a date and time not seen before, a note is news unless it is one of the known
+    notes whose date has just left the list, re-dated (each such note excuses one note,
+    alike in words). Under a known date and time, the entries a note gained are news: each
+    known entry, kept or reworded, accounts for one entry, so a line added in the same
+    words as another ('Page 30: amended paragraph 55.') is news, a typo mended is not."""
     by_time: dict[datetime, list[str]] = {}
     for entry in known:
         by_time.setdefault(entry.timestamp, []).append(entry.note)
     listed_times = {entry.timestamp for entry in listed}
-    moved = {_said(entry.note) for entry in known if entry.timestamp not in listed_times}
+    moved = [_said(entry.note) for entry in known if entry.timestamp not in listed_times]
     news = []
     for entry in sorted(listed, key=lambda entry: entry.timestamp):
         before = by_time.get(entry.timestamp)
         if before is None:
-            if _said(entry.note) not in moved:
+            if _matched(_said(entry.note), moved) is None:
                 news.append((entry.timestamp, entry.note.strip()))
         elif gained := _gained_entries("\n".join(before), entry.note):
             news.append((entry.timestamp, "\n".join(gained)))
@@ -134,33 +137,35 @@ def _said(note: str) -> str:
 
 
 def _gained_entries(before: str, after: str) -> list[str]:
-    """Entries of ``after`` that are not entries of ``before`` reworded (a typo mended, a
-    word changed: mostly the same words)."""
-    old = [_said(entry) for entry in split_entries(before)]
-    unchanged = set(old)
-    return [
-        entry
-        for entry in split_entries(after)
-        if (said := _said(entry)) not in unchanged
-        and not any(_similar(said, earlier) for earlier in old)
-    ]
+    """Entries of ``after`` that no entry of ``before`` accounts for, one for one."""
+    unmatched = [_said(entry) for entry in split_entries(before)]
+    return [entry for entry in split_entries(after) if _matched(_said(entry), unmatched) is None]
 
 
-def _similar(one: str, other: str) -> bool:
-    return difflib.SequenceMatcher(None, one, other).ratio() >= REWORDED
+def _matched(said: str, candidates: list[str]) -> str | None:
+    """The candidate ``said`` is (the same words, else mostly the same: reworded), taken
+    from ``candidates`` so that it accounts for nothing else; None if there is none."""
+    if said in candidates:
+        found = said
+    else:
+        found = max(candidates, key=lambda other: _likeness(said, other), default=None)
+        if found is None or _likeness(said, found) < REWORDED:
+            return None
+    candidates.remove(found)
+    return found
+
+
+def _likeness(one: str, other: str) -> float:
+    return difflib.SequenceMatcher(None, one, other).ratio()
 
 
 def remembered(previous: Snapshot | None, current: Snapshot) -> Snapshot:
-    """``current`` with the change notes it left out that ``previous`` held, to be stored:
-    the notes already seen, by date and time, whatever one response lists."""
-    if previous is None:
+    """What to store of ``current``: as it is, unless its change history is empty where
+    ``previous`` had one. A response without the history (missing, null, not a list) is
+    incomplete: the notes already seen are kept, so they are not news next time."""
+    if previous is None or current.change_history or not previous.change_history:
         return current
-    listed = {entry.timestamp for entry in current.change_history}
-    missing = tuple(entry for entry in previous.change_history if entry.timestamp not in listed)
-    if not missing:
-        return current
-    history = sorted((*current.change_history, *missing), key=lambda entry: entry.timestamp)
-    return replace(current, change_history=tuple(history))
+    return replace(current, change_history=previous.change_history)
 
 
 def new_item_changes(source: SourceConfig, items: list[Item]) -> list[Change]:

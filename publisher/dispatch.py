@@ -16,7 +16,7 @@ from publisher.deliver import open_deliverer
 from publisher.errors import InputError
 from publisher.letters import bulletin_letters, letters_for_notice
 from publisher.messages import new_message_id, sender_mailbox
-from publisher.notices import find
+from publisher.notices import check_send_time, find
 from publisher.render import Renderer
 from publisher.sending import Letter, SendReport, personalise, send_letters
 from publisher.store import Store
@@ -68,6 +68,8 @@ def send_test(
 def schedule(
     store: Store, kind: str, reference: str, audiences: tuple[str, ...], send_at: datetime
 ) -> Scheduled:
+    """A send for later (see ``notices.check_send_time``), carried out by ``send_due``."""
+    check_send_time(send_at)
     with store.transaction():
         cursor = store.db.execute(
             "INSERT INTO scheduled_sends (kind, reference, audiences, send_at) VALUES (?, ?, ?, ?)",

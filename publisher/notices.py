@@ -28,7 +28,8 @@ MAX_WORKING_DAYS = 60
 # refused even with --force; a publication time outside these bounds is a typo.
 DEADLINE_YEARS, DEADLINE_SPAN = 2, "two years"
 EARLIEST = datetime(2000, 1, 1, tzinfo=UK)
-MAX_AHEAD = timedelta(days=366)
+MAX_AHEAD = timedelta(days=365)
+CLOCK_SLACK = timedelta(minutes=5)  # "now" typed a minute ago, or clocks a little apart
 NO_DEADLINE_HINT = "leave 'due' empty if the sheet has none"
 MAX_TITLE_LENGTH = 200  # a subject line still readable in a mail client's list
 _WORKING_DAYS = re.compile(r"[0-9]+")
@@ -126,28 +127,36 @@ def check_title(title: str) -> str:
 
 
 def parse_datetime(text: str) -> datetime:
-    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given;
-    from 2000 to a year from now (see ``check_moment``)."""
+    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise NoticeError(f"'{text}' is not a date and time like 2024-01-03 10:00") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UK)
-    check_moment(moment, f"'{text}'")
-    return moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=UK)
 
 
-def check_moment(moment: datetime, shown: str | None = None) -> None:
-    """Refuse a publication or send time before 2000 or more than a year from now: a typo
-    (year 1 would number a sheet 'MI 1/01'; year 9999 leaves no room for its deadline)."""
+def check_publication_time(moment: datetime) -> None:
+    """A sheet is published now, or back-dated (an import), never ahead: a sheet dated next
+    year would stop every sheet of that year until then (numbers follow dates). Before 2000
+    is a typo ('MI 1/01')."""
     if moment < EARLIEST:
-        problem = "is before 2000"
-    elif moment > utcnow() + MAX_AHEAD:
-        problem = "is more than a year from now"
-    else:
-        return
-    shown = shown or f"{moment:%Y-%m-%d %H:%M}"
-    raise NoticeError(f"{shown} {problem}: give a date and time like 2024-01-03 10:00")
+        _refuse_time(moment, "is before 2000")
+    if moment > utcnow() + CLOCK_SLACK:
+        _refuse_time(moment, "is in the future: publish now, or give a past time to back-date")
+
+
+def check_send_time(moment: datetime) -> None:
+    """A send is set for later, within a year: not for a time gone by (a mistyped year would
+    send on the next run, unasked)."""
+    if moment < utcnow() - CLOCK_SLACK:
+        _refuse_time(moment, "has passed: give a time to come, or send now without --at")
+    if moment > utcnow() + MAX_AHEAD:
+        _refuse_time(moment, "is more than a year from now")
+
+
+def _refuse_time(moment: datetime, problem: str) -> None:
+    shown = moment.replace(tzinfo=None).isoformat(" ", "minutes")
+    raise NoticeError(f"{shown} {problem} (a date and time like 2024-01-03 10:00)")
 
 
 def notice_context(config: Config, notice: Notice) -> dict:
@@ -214,11 +223,12 @@ def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> 
             f"{notice.label} is a draft; approve it first ('publisher mi approve {notice.id}')"
         )
     _check_title_of(notice)
-    check_moment(at)
+    check_publication_time(at)
     at = at.astimezone(UK)
     deadline = _checked_deadline(notice.due, at, force)
     next_year = datetime(at.year + 1, 1, 1, tzinfo=UK)
-    later = store.notices(status="published", published_from=at, published_before=next_year)
+    this_year = store.notices(status="published", published_from=at, published_before=next_year)
+    later = [sheet for sheet in this_year if sheet.published > at]  # not the same second
     if later:
         raise NoticeError(
             f"{later[-1].label} was published later ({later[-1].published:%d/%m/%Y %H:%M}): "

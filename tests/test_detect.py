@@ -614,3 +614,87 @@ def test_every_line_of_an_attachment_change_is_indented_under_it(govuk, project)
     listed = project.run("changes", "--all").stdout.splitlines()
     details = [line for line in listed if line.strip().startswith(("Added:", "Removed:"))]
     assert len(details) == 4 and all(line.startswith("    ") for line in details)
+
+
+def published_history(govuk, notes: list[tuple[str, str]]) -> None:
+    """GOV.UK serving WTTSC with exactly these (timestamp, note) entries, newest first."""
+    content = json.loads(fixture_bytes("govuk/wttsc-v2.json"))
+    content["details"]["change_history"] = [
+        {"public_timestamp": when, "note": note} for when, note in notes
+    ]
+    govuk.publish(body=json.dumps(content).encode())
+
+
+FIRST = ("2013-03-21T10:00:00Z", "First published.")
+TYPO = "Page 26: amended paragraph 48.\nPage 42: corrected the email adress."
+
+
+@pytest.mark.parametrize(
+    ("steps", "alerted"),
+    [
+        (  # GOV.UK re-dates a generic note, then writes the same words again later
+            [
+                [("2024-01-10T09:00:00Z", "Updated guidance."), FIRST],
+                [("2024-01-10T12:00:00Z", "Updated guidance."), FIRST],
+                [
+                    ("2024-03-05T09:00:00Z", "Updated guidance."),
+                    ("2024-01-10T12:00:00Z", "Updated guidance."),
+                    FIRST,
+                ],
+            ],
+            [False, True],
+        ),
+        (  # a note removed, then the same words as a new note
+            [
+                [("2024-01-10T09:00:00Z", "Minor update"), FIRST],
+                [FIRST],
+                [("2024-03-05T09:00:00Z", "Minor update"), FIRST],
+            ],
+            [False, True],
+        ),
+        (  # re-dated with a typo mended at the same time
+            [
+                [("2024-01-10T09:00:00Z", TYPO), FIRST],
+                [("2024-01-10T14:00:00Z", TYPO.replace("adress", "address")), FIRST],
+            ],
+            [False],
+        ),
+    ],
+    ids=["re-dated then repeated", "removed then repeated", "re-dated and mended"],
+)
+def test_re_dated_and_removed_notes_neither_alert_again_nor_mute_later_ones(
+    govuk, project, steps, alerted
+):
+    published_history(govuk, steps[0])
+    check(project)
+    for step, expected in zip(steps[1:], alerted, strict=True):
+        published_history(govuk, step)
+        assert ("STATUTORY MAJOR CHANGE" in check(project).stdout) is expected, step
+
+
+@pytest.mark.parametrize(
+    ("known", "added"),
+    [
+        ("Page 26: amended paragraph 48.", "Page 30: amended paragraph 55."),
+        ("Updated Annex B.", "Updated Annex C."),
+        (
+            "Chapter 2: updated the section on information sharing.",
+            "Chapter 4: updated the section on information sharing.",
+        ),
+    ],
+)
+def test_a_line_added_in_the_words_of_another_is_news(govuk, project, known, added):
+    when = "2024-01-10T09:00:00Z"
+    published_history(govuk, [(when, known), FIRST])
+    check(project)
+    published_history(govuk, [(when, f"{known}\n{added}"), FIRST])
+    result = check(project)
+    assert f"- {added}" in result.stdout and f"- {known}" not in result.stdout
+    published_history(govuk, [(when, f"{known}\n{added.replace('.', '')}"), FIRST])
+    assert check(project).stdout == ""  # and a later rewording of it is not
+
+
+def test_check_since_a_day_starts_at_midnight_uk_time(govuk, project):
+    """00:30 on 1 April 2024 in London is 23:30 on 31 March in UTC."""
+    published_history(govuk, [("2024-03-31T23:30:00Z", "Page 9: new paragraph 20."), FIRST])
+    assert "Page 9: new paragraph 20." in check(project, "--since", "01/04/2024").stdout

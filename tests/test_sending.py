@@ -420,7 +420,8 @@ def test_a_scheduled_send_goes_when_due(project, tmp_path):
         assert f"Scheduled for {soon:%d/%m/%Y} 07:00" in later.stdout
         assert project.run("send", "--due").stdout == ""
         assert server.handler.recipients == []
-        project.run("send", "--mi", "1/24", "--at", "2020-03-01 07:00")  # already due
+        now = f"{datetime.now():%Y-%m-%d %H:%M}"
+        project.run("send", "--mi", "1/24", "--at", now)  # due at once
         assert "Scheduled mi 1/24: Sent 1" in project.run("send", "--due").stdout
         assert project.run("send", "--due").stdout == ""  # once
         assert server.handler.recipients == ["jo@oak.example"]
