@@ -283,7 +283,7 @@ def _columns(header: list[str]) -> dict[str, int]:
     """Which cell holds which field, from the header's names."""
     columns = {}
     for index, name in enumerate(header):
-        key = re.sub(r"[\s_\-]", "", name.strip().lower())
+        key = re.sub(r"[^a-z0-9]", "", name.lower())  # 'Self registered?' is self_registered
         for column, aliases in COLUMN_ALIASES.items():
             if key in aliases and column not in columns:
                 columns[column] = index

@@ -463,7 +463,9 @@ def test_export_import_export_keeps_who_registered_themselves(people, project, t
     }
 
 
-@pytest.mark.parametrize("header", ["self_registered", "Self registered", "SELF-REGISTERED"])
+@pytest.mark.parametrize(
+    "header", ["self_registered", "Self registered", "SELF-REGISTERED", "Self registered?"]
+)
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
