@@ -110,13 +110,54 @@ class _Mapping(dict):
     key_lines: dict
 
 
-class _LineLoader(yaml.SafeLoader):
+class _Merging:
+    """What a loader remembers of merge keys ('<<: *name'): the mappings merged into, so
+    each is checked and merged once, and how many keys merging has copied so far."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.merged: dict[yaml.Node, bool] = {}  # False while its own merges are read
+        self.keys_merged = 0
+
+
+class _LineLoader(_Merging, yaml.SafeLoader):
     """feeds.yaml: YAML's own types (numbers, true/false, dates), mappings with lines."""
 
+    syntax_hint = ""
 
-class _TextLineLoader(yaml.BaseLoader):
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        _merge_keys(self, node)  # also for '!!set', which does not pass _construct_mapping
+        super().flatten_mapping(node)  # left to do: '=' keys as text
+
+
+class _TextLineLoader(_Merging, yaml.BaseLoader):
     """Files whose fields are all text (front matter, editorial): every scalar is the text
-    typed ('12:30', 'no', '2024-02-30'), except an empty value or null, which is None."""
+    typed ('12:30', 'no', '2024-02-30'), except an empty value or null, which is None.
+    What YAML would drop from a value typed (' #' and what follows, a '!tag') is refused."""
+
+    syntax_hint = " (put the value in quotes if it is text)"
+
+    def scan_plain(self) -> yaml.ScalarToken:
+        token = super().scan_plain()
+        if self.peek() == "#" and self.line == token.end_mark.line:
+            comment = _LINE_END.split(self.buffer[self.pointer :], maxsplit=1)[0].rstrip()
+            raise _Refused(
+                problem=f"'{comment}' would be dropped as a YAML comment: put the value in "
+                "quotes to keep it",
+                problem_mark=self.get_mark(),
+            )
+        return token
+
+    def compose_scalar_node(self, anchor: str | None) -> yaml.ScalarNode:
+        event = self.peek_event()
+        if event.tag is not None:  # named as typed ('!!str', not its URI), maybe after '&a'
+            tag = _TAG.search(event.start_mark.buffer, event.start_mark.pointer).group()
+            raise _Refused(
+                problem=f"'{tag}' would be dropped as a YAML tag: put the value in quotes "
+                "to keep it",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_scalar_node(anchor)
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -127,6 +168,9 @@ class _Refused(yaml.MarkedYAMLError):
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_LINE_END = re.compile("[\0\r\n\x85\u2028\u2029]")
+_TAG = re.compile(r"!\S*")
 
 
 _DATES = yaml.constructor.SafeConstructor()  # reads timestamps for both loaders
@@ -150,50 +194,107 @@ def _construct_mapping(loader: yaml.BaseLoader, node: yaml.Node):
         raise yaml.constructor.ConstructorError(
             None, None, f"expected a mapping, but found a {node.id}", node.start_mark
         )
-    _refuse_duplicate_keys(loader, node)
+    _merge_keys(loader, node)
     mapping = _Mapping()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {  # a list or mapping as a key is refused by construct_mapping
-        key.value: key.start_mark.line + 1
+        loader.construct_object(key): key.start_mark.line + 1  # merged: where it was typed
         for key, _ in node.value
         if isinstance(key, yaml.ScalarNode)
     }
     yield mapping  # yield first so recursive structures resolve, as PyYAML's own does
-    if _TIMESTAMP in loader.yaml_constructors:  # a date that is no date, named by its key
-        for key, value in node.value:
-            if value.tag == _TIMESTAMP and isinstance(key, yaml.ScalarNode):
-                _construct_timestamp(loader, value, key.value)
+    for key, value in node.value:  # a date that is no date, named by its key
+        if value.tag == _TIMESTAMP and isinstance(key, yaml.ScalarNode):
+            _construct_timestamp(loader, value, key.value)
     mapping.update(loader.construct_mapping(node))
 
 
-def _refuse_duplicate_keys(loader: yaml.BaseLoader, node: yaml.MappingNode) -> None:
-    """A key given twice is refused with both lines (YAML would keep the last silently).
-    Keys merged in with '<<: *name' may be overridden: that is what merging is for."""
-    first_lines: dict = {}
+def _merge_keys(loader: _Merging, node: yaml.MappingNode) -> None:
+    """Check the keys of ``node`` as typed, then put the keys merged in with '<<: *name'
+    before its own, in one order for every file: its own keys win; then, as YAML's merge
+    key says and PyYAML long did, the first mapping of a list ('<<: [*a, *b]': a's); then
+    a later '<<' line over an earlier one. (PyYAML 6.0.4's own lets the later mapping of a
+    list win, unless the key is one character long.) Merges of merges copying more keys
+    than any file of ours needs are refused before they are made."""
+    if loader.merged.get(node) is False:
+        raise _Refused(
+            problem="an alias (*name) is used inside its own anchor", problem_mark=node.start_mark
+        )
+    if node in loader.merged:
+        return
+    loader.merged[node] = False
+    _refuse_keys_alike(loader, node)
+    merged, own = [], []
+    for key, value in node.value:
+        if key.tag != _MERGE:
+            own.append((key, value))
+            continue
+        merging = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for source in merging:
+            if not isinstance(source, yaml.MappingNode):
+                raise _Refused(
+                    problem="'<<' merges a mapping or a list of mappings ('<<: *name'): "
+                    f"give it one, not a {source.id}",
+                    problem_mark=source.start_mark,
+                )
+            _merge_keys(loader, source)
+        loader.keys_merged += sum(len(source.value) for source in merging)
+        if loader.keys_merged > MAX_VALUES:
+            raise _Refused(
+                problem=f"merges more than {MAX_VALUES:,} keys (aliases repeat theirs)",
+                problem_mark=key.start_mark,
+            )
+        merged += [pair for source in reversed(merging) for pair in source.value]
+    node.value = merged + own  # made into a mapping in order: a later key replaces one before
+    loader.merged[node] = True
+
+
+def _refuse_keys_alike(loader: yaml.BaseLoader, node: yaml.MappingNode) -> None:
+    """A key given twice is refused with both lines (YAML would keep the last silently), as
+    is a key read as the same as another of another type ('true' and '1': Python keeps one),
+    and a null key. Keys merged in with '<<: *name' may be overridden: that is what merging
+    is for."""
+    first: dict = {}  # key: (that key, its node, its line)
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
             continue
         key = loader.construct_object(key_node)  # 'yes' and 'on' are one key in feeds.yaml
         line = key_node.start_mark.line + 1
-        if key in first_lines:
+        if key is None:
+            typed = key_node.value
+            problem = f"key '{typed}' is null: write a name, or put it in quotes"
             raise _Refused(
-                problem=f"duplicate key '{key_node.value}' (first on line {first_lines[key]})",
+                problem=problem if typed else "a key is empty: write a name",
                 problem_mark=key_node.start_mark,
             )
-        first_lines[key] = line
+        if key in first:
+            earlier, earlier_node, earlier_line = first[key]
+            raise _Refused(
+                problem=f"duplicate key '{key_node.value}' (first on line {earlier_line})"
+                if type(earlier) is type(key)
+                else f"key '{key_node.value}' is read as the same key as "
+                f"'{earlier_node.value}' (line {earlier_line}): put them in quotes to keep "
+                "them apart",
+                problem_mark=key_node.start_mark,
+            )
+        first[key] = key, key_node, line
 
 
-def _construct_checked_text(loader: yaml.BaseLoader, node: yaml.Node) -> str:
-    """A value tagged as a date ('!!timestamp 2024-02-30') in a text-only file: checked
-    as feeds.yaml's are, kept as typed."""
-    _construct_timestamp(loader, node)
-    return loader.construct_scalar(node)
+def _construct_null(loader: yaml.BaseLoader, node: yaml.Node) -> None:
+    loader.construct_scalar(node)  # '!!null {a: 1}' is refused, not emptied
+
+
+def _construct_tagged(loader: yaml.BaseLoader, node: yaml.Node):
+    """Text files: a list or mapping under a tag of its own ('!!omap', '!x') is read, and
+    checked, as one without (a tag on a value typed is refused as it is read)."""
+    if isinstance(node, yaml.MappingNode):
+        return _construct_mapping(loader, node)
+    return yaml.SafeLoader.construct_yaml_seq(loader, node)
 
 
 for _loader in (_LineLoader, _TextLineLoader):
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(_TIMESTAMP, _construct_timestamp)
-_TextLineLoader.add_constructor(_TIMESTAMP, _construct_checked_text)
 # Lists are made before their items, as SafeLoader's are, so '&s [*s]' is found by
 # _refuse_runaway_structure rather than stopping PyYAML.
 _TextLineLoader.add_constructor(
@@ -202,7 +303,11 @@ _TextLineLoader.add_constructor(
 _TextLineLoader.add_implicit_resolver(
     _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
 )
-_TextLineLoader.add_constructor(_NULL, lambda loader, node: None)
+_TextLineLoader.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
+_TextLineLoader.add_constructor(_NULL, _construct_null)
+for _text_tag in (_STR, _MERGE):  # '<<' where it merges nothing ('title: <<') is text
+    _TextLineLoader.add_constructor(_text_tag, yaml.BaseLoader.construct_scalar)
+_TextLineLoader.add_constructor(None, _construct_tagged)
 
 
 def load_config(
@@ -283,7 +388,8 @@ def _parsed_yaml(text: str, path: Path | str, loader: type[yaml.BaseLoader]):
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError(path, line, f"YAML syntax error: {error.problem}") from None
+        problem = f"YAML syntax error: {error.problem}{loader.syntax_hint}"
+        raise ConfigError(path, line, problem) from None
     except yaml.YAMLError as error:
         raise ConfigError(path, None, f"YAML syntax error: {error}") from None
     except RecursionError:

@@ -28,6 +28,7 @@ MARKDOWN_HINT = (
     "# The body below the next line is Markdown: ## Heading, - list item, **bold**,\n"
     "# [link text](https://...). HTML is shown as typed, never run.\n"
 )
+EMPTY_AUDIENCE = "an entry of 'audiences' is empty: write an audience id or delete the entry"
 # Front matter starts and ends with a line that is '---' and nothing else.
 _DELIMITER = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
@@ -64,6 +65,8 @@ def from_markdown(text: str, base: Notice) -> Notice:
         audiences = [audiences]
     if any(holds_values(audience) for audience in audiences):
         raise NoticeError("the front matter's 'audiences' must be a list of audience ids")
+    if not all(_text(audience) for audience in audiences):
+        raise NoticeError(_at_line(fields, "audiences", EMPTY_AUDIENCE))
     for name in REQUIRED_FIELDS:
         if name not in fields:
             raise NoticeError(f"the front matter has no '{name}' line: add one")

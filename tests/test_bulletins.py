@@ -5,10 +5,12 @@ import email.policy
 import json
 
 import pytest
+from test_config import merges_of_merges
 from werkzeug import Response
 
 from conftest import fixture_bytes
-from publisher.bulletins import canonical_url
+from publisher.bulletins import EDITORIAL_TEMPLATE, BulletinError, canonical_url, parse_editorial
+from publisher.config import line_of, load_yaml
 from publisher.sanitise import strip_boilerplate
 
 WTTSC = "/government/publications/working-together-to-safeguard-children--2"
@@ -315,3 +317,124 @@ def test_a_key_given_twice_in_the_editorial_is_refused(february, tmp_path, text,
         "bulletin", "build", "--month", "2024-02", "--editorial", str(editorial), expect=2
     )
     assert f"{editorial} {message}" in result.output
+
+
+# Merge keys, comments, tags and null keys in the editorial ----------------------------------
+
+TRAINING = (
+    "add:\n"
+    "  - &training\n"
+    "    section: From the team\n"
+    "    title: Training dates for DSLs\n"
+    "    url: https://www.example.gov.uk/training\n"
+)
+
+
+def test_merge_keys_in_the_editorial_add_entries_with_their_own_overrides(february, tmp_path):
+    editorial = tmp_path / "editorial.yaml"
+    editorial.write_text(
+        TRAINING
+        + "  - <<: *training\n    title: Training for governors\n"
+        + "    url: https://www.example.gov.uk/governors\n"
+    )
+    february.run("bulletin", "build", "--month", "2024-02", "--editorial", str(editorial))
+    [team] = [s for s in stored_bulletin(february)["sections"] if s["title"] == "From the team"]
+    assert [entry["title"] for entry in team["entries"]] == [
+        "Training dates for DSLs",
+        "Training for governors",
+    ]
+    assert team["entries"][1]["url"] == "https://www.example.gov.uk/governors"
+
+
+@pytest.mark.parametrize(
+    ("merged", "title", "section"),
+    [
+        ("  - <<: *training\n", "Training dates for DSLs", "From the team"),
+        ("  - {<<: *training, title: Other}\n", "Other", "From the team"),
+        ("  - title: Other\n    <<: *training\n", "Other", "From the team"),
+        ("  - <<: [*training, {section: Extra}]\n", "Training dates for DSLs", "From the team"),
+        ("  - <<: [{section: Extra}, *training]\n", "Training dates for DSLs", "Extra"),
+        ("  - <<: *training\n    <<: {section: Extra}\n", "Training dates for DSLs", "Extra"),
+        (
+            "  - <<: {section: Extra}\n    <<: *training\n",
+            "Training dates for DSLs",
+            "From the team",
+        ),
+        ("  - <<: {<<: *training, section: Extra}\n", "Training dates for DSLs", "Extra"),
+    ],
+)
+def test_merge_keys_work_in_the_editorial_as_in_feeds_yaml(merged, title, section):
+    added = parse_editorial(TRAINING + merged)["add"]
+    assert (added[1]["title"], added[1]["section"]) == (title, section)
+    assert added == load_yaml(TRAINING + merged, "feeds.yaml")["add"]
+    assert added[1]["url"] == "https://www.example.gov.uk/training"
+
+
+def test_a_merged_key_is_named_by_the_line_it_was_typed_on():
+    data = parse_editorial(TRAINING + "  - <<: *training\n    title: Other\n")
+    assert line_of(data, ("add", 1, "url")) == 5
+    assert line_of(data, ("add", 1, "title")) == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            TRAINING + "  - <<: *training\n    title: A\n    title: B\n",
+            "line 8: not valid YAML: duplicate key 'title' (first on line 7)",
+        ),
+        (
+            TRAINING + "  - <<: {title: A, title: B}\n",
+            "line 6: not valid YAML: duplicate key 'title' (first on line 6)",
+        ),
+        (
+            TRAINING + "  - <<: Training\n",
+            "line 6: not valid YAML: '<<' merges a mapping or a list of mappings",
+        ),
+        (
+            TRAINING + "  - <<: [*training, Training]\n",
+            "line 6: not valid YAML: '<<' merges a mapping or a list of mappings",
+        ),
+        ("add:\n  - &a {title: A, <<: *a}\n", "line 2: not valid YAML: an alias (*name) is used"),
+    ],
+)
+def test_what_a_merge_cannot_do_in_the_editorial_is_refused_by_line(text, said):
+    with pytest.raises(BulletinError) as refused:
+        parse_editorial(text, "editorial.yaml")
+    assert str(refused.value).startswith(f"editorial.yaml {said}")
+
+
+def test_merges_of_merges_are_refused_before_they_use_up_memory():
+    with pytest.raises(BulletinError) as refused:
+        parse_editorial(merges_of_merges(), "editorial.yaml")
+    assert str(refused.value).startswith("editorial.yaml line 6: not valid YAML: ")
+    assert "merges more than 1,000,000 keys" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("intro: Welcome to issue #3 of the bulletin\n", "line 1: not valid YAML: '#3 of the"),
+        ("add:\n  - title: Update #2\n    url: https://x.example/\n", "line 2: not valid"),
+        ("add:\n  - title: A\n    summary: Read it #today\n", "line 3: not valid YAML"),
+        ("intro: !Urgent read this\n", "line 1: not valid YAML: '!Urgent' would be dropped"),
+        ("add:\n  - {title: !x A}\n", "line 2: not valid YAML: '!x' would be dropped"),
+        ("intro: KCSIE 2025: what changes\n", "line 1: not valid YAML: YAML syntax error"),
+        ("add:\n  - !x {title: A, title: B}\n", "line 2: not valid YAML: duplicate key 'title'"),
+        ("add:\n  - !!omap\n    title: A\n    title: B\n", "line 4: not valid YAML: dup"),
+        ("~: x\n", "line 1: not valid YAML: key '~' is null"),
+        ("add:\n  - {title: A, ~: x}\n", "line 2: not valid YAML: key '~' is null"),
+    ],
+)
+def test_what_yaml_would_cut_or_hide_in_the_editorial_is_refused_by_line(text, said):
+    with pytest.raises(BulletinError) as refused:
+        parse_editorial(text, "editorial.yaml")
+    message = str(refused.value)
+    assert message.startswith(f"editorial.yaml {said}")
+    assert "quotes" in message or "duplicate" in message or "null" in message
+
+
+def test_comments_of_their_own_and_quoted_hashes_stay_in_the_editorial():
+    assert parse_editorial(EDITORIAL_TEMPLATE) == {"intro": "", "order": [], "drop": [], "add": []}
+    text = "# the intro\nintro: 'Welcome to issue #3'  # quoted\n  # nothing added yet\n"
+    assert parse_editorial(text)["intro"] == "Welcome to issue #3"

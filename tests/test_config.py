@@ -1,8 +1,10 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from publisher.cli.project import STARTER_CONFIG
+from publisher.config import load_text_yaml, load_yaml
 
 REPO_ROOT = Path(__file__).parent.parent
 
@@ -370,3 +372,62 @@ def test_a_date_where_text_belongs_is_shown_as_typed_with_what_to_do(project, va
     assert f"organisation.name: input should be a valid string (got {shown}" in message
     assert "put it in quotes" in message
     assert "datetime" not in message and message.count("\n") == 1
+
+
+def merges_of_merges(levels: int = 9) -> str:
+    """A 'billion laughs' of merge keys: each mapping merges the one before ten times."""
+    lines = ["l0: &a0 {" + ", ".join(f"k{n}: x" for n in range(10)) + "}"]
+    lines += [f"l{n}: &a{n} {{<<: [{', '.join([f'*a{n - 1}'] * 10)}]}}" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            VALID + "extra: {true: x, 1: y}\n",
+            "feeds.yaml line 9: key '1' is read as the same key as 'true' (line 9): "
+            "put them in quotes to keep them apart",
+        ),
+        (
+            VALID + "extra:\n  0: x\n  no: y\n",
+            "feeds.yaml line 11: key 'no' is read as the same key as '0' (line 10)",
+        ),
+        (VALID + "extra: {1: x, 1.0: y}\n", "key '1.0' is read as the same key as '1' (line 9)"),
+        (VALID + "extra: {1: x, 0x1: y}\n", "line 9: duplicate key '0x1' (first on line 9)"),
+        (VALID + "extra: {yes: x, on: y}\n", "line 9: duplicate key 'on' (first on line 9)"),
+        (VALID + "~: x\n", "feeds.yaml line 9: key '~' is null: write a name, or put it in quotes"),
+        (VALID + "extra:\n  null: x\n", "feeds.yaml line 10: key 'null' is null"),
+        (VALID + "? \n: x\n", "feeds.yaml line 9: a key is empty: write a name"),
+        (VALID + merges_of_merges(), "feeds.yaml line 14: merges more than 1,000,000 keys"),
+        (VALID + "extra: &m {a: 1, <<: *m}\n", "line 9: an alias (*name) is used inside its own"),
+    ],
+)
+def test_keys_read_alike_null_keys_and_runaway_merges_are_named_by_line(project, text, message):
+    project.config_path.write_text(text)
+    output = project.run("sources", expect=2).output
+    assert output.startswith("Error: ") and message in output and output.count("\n") == 1
+
+
+def test_keys_that_differ_in_type_are_not_duplicates():
+    loaded = load_yaml("{1: a, '1': b, 'true': c, 2024-01-02: d, '2024-01-02': e}\n", "x.yaml")
+    assert loaded == {1: "a", "1": "b", "true": "c", date(2024, 1, 2): "d", "2024-01-02": "e"}
+    assert loaded.key_lines == {1: 1, "1": 1, "true": 1, date(2024, 1, 2): 1, "2024-01-02": 1}
+
+
+def test_a_mapping_merged_before_it_is_read_is_not_taken_for_keys_given_twice():
+    text = "base: &b {x: 1}\na: [{k: &m {<<: *b, x: 2}}]\nc: {<<: *m}\n"
+    loaded = load_yaml(text, "feeds.yaml")
+    assert loaded["a"][0]["k"] == loaded["c"] == {"x": 2}
+    assert load_text_yaml(text, "editorial.yaml")["c"] == {"x": "2"}
+
+
+@pytest.mark.parametrize("key", ["k", "kk", "title"])
+@pytest.mark.parametrize("load", [load_yaml, load_text_yaml])
+def test_merges_give_way_in_one_order_in_every_file(key, load):
+    """The first mapping of a '<<' list wins, a later '<<' line wins, the mapping's own
+    key wins over all: whatever the key's length (PyYAML 6.0.4 differs by it)."""
+    anchors = f"a: &a {{{key}: 1}}\nb: &b {{{key}: 2}}\n"
+    merges = f"c: {{<<: [*a, *b]}}\nd: {{<<: *a, <<: *b}}\ne: {{<<: *a, {key}: 3}}\n"
+    loaded = load(anchors + merges, "x.yaml")
+    assert [str(loaded[name][key]) for name in "cde"] == ["1", "2", "3"]
