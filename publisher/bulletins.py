@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from publisher.config import BulletinSection, Config, ConfigError, line_of, load_text_yaml
+from publisher.config import BulletinSection, Config
 from publisher.config_schema import editorial_problems
 from publisher.dates import UK
 from publisher.editions import amended_wording
@@ -25,6 +25,7 @@ from publisher.sanitise import clean_html, feed_summary_html, html_to_text
 from publisher.store import Store
 from publisher.text import shorten
 from publisher.urls import safe_url
+from publisher.yaml_files import YamlError, line_of, load_text_yaml
 
 STATUTORY_SECTION = "Statutory updates"
 MI_SECTION = "MI sheets"
@@ -163,7 +164,7 @@ def parse_editorial(text: str, name: str = "the editorial") -> dict:
     each value is read as typed ('12:30', '2024-02-29'), never as a number or date."""
     try:
         data = load_text_yaml(text, name) or {}
-    except ConfigError as error:
+    except YamlError as error:
         where = f"{name} line {error.line}" if error.line else name
         raise BulletinError(f"{where}: not valid YAML: {error.message}") from None
     for keys, message in editorial_problems(data)[:1]:

@@ -3,7 +3,7 @@ as front matter, then the body.
 
 The front matter is the whole truth of the sheet's fields: an unknown key is refused (with
 the key meant), a deleted one leaves its field empty, each value is the text typed (see
-``config.load_text_yaml``), and a '---' delimits only as a line of its own.
+``yaml_files.load_text_yaml``), and a '---' delimits only as a line of its own.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import replace
 
 import yaml
 
-from publisher.config import ConfigError, holds_values, load_text_yaml
 from publisher.models import Notice
 from publisher.notices import NoticeError, check_title, is_working_days, validate_due
 from publisher.text import clean_text
+from publisher.yaml_files import YamlError, holds_values, load_text_yaml
 
 FRONT_MATTER_FIELDS = ("title", "type", "due", "contact", "audiences", "replaces")
 REQUIRED_FIELDS = ("title", "type")
@@ -98,7 +98,7 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
 def _front_fields(front: str) -> dict:
     try:
         fields = load_text_yaml(front, "the front matter") or {}
-    except ConfigError as error:
+    except YamlError as error:
         where = f"line {error.line}: " if error.line else ""
         raise NoticeError(f"{where}the front matter is not valid YAML: {error.message}") from None
     if not isinstance(fields, dict):

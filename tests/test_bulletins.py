@@ -10,8 +10,8 @@ from werkzeug import Response
 
 from conftest import fixture_bytes
 from publisher.bulletins import EDITORIAL_TEMPLATE, BulletinError, canonical_url, parse_editorial
-from publisher.config import line_of, load_yaml
 from publisher.sanitise import strip_boilerplate
+from publisher.yaml_files import line_of, load_yaml
 
 WTTSC = "/government/publications/working-together-to-safeguard-children--2"
 

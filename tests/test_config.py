@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from publisher.cli.project import STARTER_CONFIG
-from publisher.config import load_text_yaml, load_yaml
+from publisher.yaml_files import load_text_yaml, load_yaml
 
 REPO_ROOT = Path(__file__).parent.parent
 

@@ -21,13 +21,13 @@ from werkzeug import Response
 
 from conftest import fixture_bytes
 from publisher.bulletins import BulletinError, parse_editorial
-from publisher.config import load_yaml
 from publisher.models import Notice
 from publisher.notices import NoticeError
 from publisher.sanitise import html_to_text, title_for_feed_readers
 from publisher.sheet_files import from_markdown
 from publisher.text import without_controls
 from publisher.urls import join_on_host, safe_url, site_link
+from publisher.yaml_files import load_yaml
 
 UNSAFE_LINKS = [
     "javascript:alert(1)",
