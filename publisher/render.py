@@ -15,7 +15,7 @@ from mjml import mjml2html
 from publisher.config import Config
 from publisher.editions import amended_wording, note_check
 from publisher.plugins import load_plugins
-from publisher.sanitise import clean_html, feed_summary_html, html_to_text
+from publisher.sanitise import clean_html, feed_summary_html, html_to_text, shows_its_address
 from publisher.urls import site_link
 
 BUILTIN_TEMPLATES = Path(str(files("publisher.templates")))
@@ -33,13 +33,15 @@ def markdown_to_text(text: str) -> str:
     """The team's markdown as plain text a person reads, with everything the HTML shows
     once, in reading order: headings underlined, quotes marked ``> ``, list items with
     dashes or their numbers (nested ones indented), table rows as ``Header: value`` pairs,
-    links followed by their address, no ``**`` or ``##`` left over."""
+    links followed by their address (unless their text is it), no ``**`` or ``##`` left
+    over."""
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(f"<body>{markdown_to_html(text)}</body>")
     for link in tree.css("a[href]"):
-        if link.text(strip=True) != link.attributes["href"]:
-            link.insert_after(f" ({link.attributes['href']})")
+        href = link.attributes["href"] or ""
+        if not shows_its_address(link.text(), href):
+            link.insert_after(f" ({href})")
     return "\n\n".join(_text_blocks(tree.body))
 
 

@@ -2,6 +2,7 @@
 
 import html
 import re
+from urllib.parse import unquote
 
 import nh3
 from markupsafe import Markup
@@ -49,22 +50,74 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
 }
+# Kept by nh3 only to be rewritten by _readable: an image (never its source) as its alt
+# text, an h1 as an h2 (a page's h1 is its own title: a sheet's, an updates page's).
+_REWRITTEN_TAGS = {"h1", "img"}
+_REWRITTEN_ATTRIBUTES = {"img": {"alt"}}
+# An h1, an image, or a link with no text: "</a>" after only tags and spaces since a ">"
+# (cleaned HTML writes a ">" in text as "&gt;"). Most HTML has none, and is not re-parsed.
+_MAY_BE_REWRITTEN = re.compile(r"<(?:h1|img)\b|>\s*(?:<[^>]*>\s*)*</a>")
+# A run of text or of an attribute's value in cleaned HTML, which escapes every "<", ">",
+# '"' and "&" there: a control character (a reference decoded to it) is only ever in one,
+# and a terminal escape removed whole from a run cannot take a quote or a tag with it.
+_MARKUP_FREE_RUN = re.compile(r'[^<>"&]+')
 _SPACE = re.compile(r"\s+")
 
 
 def clean_html(untrusted: str) -> Markup:
     """Keep simple structure and links (http, https, mailto only); drop scripts, styles,
-    event handlers, images and anything else that could run, track or restyle. The result
-    is marked safe for templates. Control characters that character references decode to
-    are dropped too (text stored before the boundary dropped them)."""
+    event handlers and anything else that could run, track or restyle. An image is shown
+    as its alt text, an h1 as an h2, and a link left with no text shows its address. The
+    result is marked safe for templates. Control characters that character references
+    decode to are dropped too (text stored before the boundary dropped them)."""
     cleaned = nh3.clean(
         str(untrusted or ""),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=ALLOWED_TAGS | _REWRITTEN_TAGS,
+        attributes={**ALLOWED_ATTRIBUTES, **_REWRITTEN_ATTRIBUTES},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(without_controls(cleaned))
+    return Markup(_readable(_MARKUP_FREE_RUN.sub(_run_without_controls, cleaned)))
+
+
+def _run_without_controls(run: re.Match) -> str:
+    return without_controls(run.group())
+
+
+def _readable(cleaned: str) -> str:
+    """Cleaned HTML with images as their alt text, h1 as h2, and every link with text
+    (WCAG 2.4.4: an image link whose image is gone would otherwise be an empty link)."""
+    if not _MAY_BE_REWRITTEN.search(cleaned):
+        return cleaned
+    tree = LexborHTMLParser(f"<body>{cleaned}</body>")
+    for image in tree.css("img"):
+        image.replace_with(image.attributes.get("alt") or "")
+    while (heading := tree.css_first("h1")) is not None:  # one at a time: they may nest
+        lower = tree.create_node("h2")
+        lower.inner_html = heading.inner_html
+        heading.replace_with(lower)
+    for link in tree.css("a[href]"):
+        if not link.text(strip=True):
+            href = link.attributes["href"] or ""
+            link.inner_html = html.escape(link_address(href) or href)
+    return tree.body.inner_html if tree.body else ""
+
+
+def link_address(href: str) -> str:
+    """A link's address as a person reads it: percent escapes decoded, and a mailto
+    link's email address without ``mailto:``."""
+    address = without_controls(unquote(href)).strip()
+    scheme, colon, rest = address.partition(":")
+    return rest if colon and scheme.lower() == "mailto" else address
+
+
+def shows_its_address(text: str, href: str) -> bool:
+    """Whether a link's text already is its address (so plain text need not repeat it)."""
+    text = text.strip()
+    address = link_address(href)
+    if href.lower().startswith("mailto:"):
+        return text.casefold() in (address.casefold(), unquote(href).casefold())
+    return text in (href, address)
 
 
 def html_to_text(untrusted: str) -> str:

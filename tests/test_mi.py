@@ -1,6 +1,7 @@
 """The MI sheet workflow through the CLI: draft, edit, approve, publish, numbering, deadlines."""
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -412,3 +413,45 @@ def test_one_odd_stored_deadline_never_breaks_the_build(mi, tmp_path, odd, in_ca
 )
 def test_working_days_stop_at_the_ends_of_the_calendar(start, days, expected):
     assert add_working_days(start, days) == expected
+
+
+STAFF_MARKDOWN = """\
+# Referral route
+
+![Flow chart of referral](https://x.example/flow.png)
+
+[![Council logo](https://x.example/l.png)](https://x.example/)
+
+Questions: [team@example.gov.uk](mailto:team@example.gov.uk)
+"""
+
+
+def test_images_headings_and_mailto_in_a_sheet_read_the_same_in_email_site_and_text(mi, tmp_path):
+    import email
+    import email.policy
+
+    project = mi.project
+    project.import_subscribers("dsl@oak.example,Jo,Oak Primary,dsls")
+    sheet = tmp_path / "sheet.md"
+    sheet.write_text(
+        f"---\ntitle: Referrals\ntype: Information\naudiences: [dsls]\n---\n{STAFF_MARKDOWN}"
+    )
+    mi("new", "--title", "Referrals", "--audience", "dsls")
+    mi("edit", "1", "--file", str(sheet))
+    mi("approve", "1")
+    mi("publish", "1", "--at", "2024-01-03 10:00")
+    project.run("send", "--mi", "1/24")
+    [path] = (project.data_dir / "outbox").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    project.run("build", "--output", str(tmp_path / "site"))
+    [page] = [p for p in (tmp_path / "site").rglob("*.html") if "Referral route" in p.read_text()]
+    for html in (message.get_body(("html",)).get_content(), page.read_text()):
+        assert "flow.png" not in html and "l.png" not in html
+        assert "Flow chart of referral" in html
+        assert re.search(r"<h2[^>]*>Referral route</h2>", html)
+        assert re.search(r'<a href="https://x.example/"[^>]*>Council logo</a>', html)
+    assert "Referral route\n--------------" in text
+    assert "\nFlow chart of referral\n" in text
+    assert "Council logo (https://x.example/)" in text
+    assert "Questions: team@example.gov.uk\n" in text

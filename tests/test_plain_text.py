@@ -3,13 +3,16 @@ shows, once, in reading order, with quotes, numbering, nesting and tables kept r
 
 import email
 import email.policy
+import html as html_module
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
 
 from publisher.render import markdown_to_html, markdown_to_text
+from publisher.sanitise import clean_html, feed_summary_html
 
 
 @pytest.mark.parametrize(
@@ -171,3 +174,266 @@ def test_the_demo_sheet_text_part_has_its_quote_once(demo_site):
     assert text.count("paragraph 79") == html.count("paragraph 79") == 1
     quoted = [line for line in text.splitlines() if "paragraph 79" in line]
     assert quoted[0].startswith("> ")
+
+
+# Images, image links, top-level headings and mailto links in staff Markdown ----------------
+# Images are never shown (no tracking, no remote content): their alt text is, as text. The
+# page's h1 is the sheet's title, so "# Heading" is an h2, as "## Heading" is.
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("![Flow chart of referral](https://x.example/flow.png)", "Flow chart of referral"),
+        ("See ![the chart](flow.png) below.", "See the chart below."),
+        ("![Flow *chart* of `referral`](flow.png)", "Flow chart of referral"),
+        ('![Logo](l.png "The council logo")', "Logo"),
+        ("![  spaced   out  ](l.png)", "spaced out"),
+        ("![Ünïcödé – “quoted”](l.png)", "Ünïcödé – “quoted”"),
+        ("![logo][ref]\n\n[ref]: https://x.example/l.png", "logo"),
+        ("- first ![one](1.png)\n- ![two](2.png)", "- first one\n- two"),
+    ],
+    ids=["alone", "inline", "formatted alt", "title", "whitespace", "unicode", "reference", "list"],
+)
+def test_an_image_is_its_alt_text_in_html_and_plain_text(markdown, shown):
+    html = str(markdown_to_html(markdown))
+    assert "<img" not in html and "l.png" not in html and "flow.png" not in html
+    assert markdown_to_text(markdown) == shown
+    for words in shown.replace("- ", "").split("\n"):
+        assert words in re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]*>", "", html)))
+
+
+@pytest.mark.parametrize("alt", ["a <b> & c", "<script>alert(1)</script>", "&lt;i&gt;", '"q" \'s'])
+def test_alt_text_is_text_never_markup(alt):
+    markdown = f"![{alt}](l.png)"
+    html = str(markdown_to_html(markdown))
+    tree = LexborHTMLParser(html)
+    assert not tree.css("b, i, script, img")
+    assert tree.body.text().strip() == html_module.unescape(alt)
+    assert markdown_to_text(markdown) == html_module.unescape(alt)
+
+
+@pytest.mark.parametrize("markdown", ["![](l.png)", "![ ](l.png)", "Before ![](l.png)"])
+def test_an_image_without_alt_text_leaves_nothing(markdown):
+    html = str(markdown_to_html(markdown))
+    assert "<img" not in html and "l.png" not in html
+    assert markdown_to_text(markdown) == ("Before" if "Before" in markdown else "")
+
+
+@pytest.mark.parametrize(
+    ("markdown", "link_text", "plain"),
+    [
+        ("[![Logo](l.png)](https://x.example/)", "Logo", "Logo (https://x.example/)"),
+        ("[![](l.png)](https://x.example/)", "https://x.example/", "https://x.example/"),
+        ("[](https://x.example/)", "https://x.example/", "https://x.example/"),
+        ("[ ](https://x.example/a)", "https://x.example/a", "https://x.example/a"),
+        ("[![](l.png)](https://x.example/%C3%A4)", "https://x.example/ä", "https://x.example/ä"),
+        ("[![](l.png)](mailto:team@x.example)", "team@x.example", "team@x.example"),
+        ("[**![](l.png)**](https://x.example/)", "https://x.example/", "https://x.example/"),
+        ("[Our ![logo](l.png)](https://x.example/)", "Our logo", "Our logo (https://x.example/)"),
+    ],
+    ids=["alt", "no alt", "empty", "space", "encoded", "mailto", "nested", "words and alt"],
+)
+def test_a_link_always_has_text_wcag_2_4_4(markdown, link_text, plain):
+    html = str(markdown_to_html(markdown))
+    [link] = LexborHTMLParser(html).css("a")
+    assert link.text(strip=True) == link_text
+    assert "<img" not in html
+    assert markdown_to_text(markdown) == plain
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html", "plain"),
+    [
+        ("# Big heading", "<h2>Big heading</h2>", "Big heading\n-----------"),
+        ("Big heading\n===", "<h2>Big heading</h2>", "Big heading\n-----------"),
+        ("#   Big   heading  #", "<h2>Big   heading</h2>", "Big heading\n-----------"),
+        (
+            "# **Bold** heading",
+            "<h2><strong>Bold</strong> heading</h2>",
+            "Bold heading\n------------",
+        ),
+        ("> # In a quote", "<blockquote>\n<h2>In a quote</h2>", "> In a quote\n> ----------"),
+        ("## Second", "<h2>Second</h2>", "Second\n------"),
+        ("### Third", "<h3>Third</h3>", "Third\n-----"),
+        ("###### Sixth", "<h6>Sixth</h6>", "Sixth\n-----"),
+    ],
+    ids=["atx", "setext", "spaces", "formatted", "quoted", "h2 kept", "h3 kept", "h6 kept"],
+)
+def test_a_top_level_heading_is_an_h2_and_the_others_keep_their_level(markdown, html, plain):
+    rendered = str(markdown_to_html(markdown))
+    assert html in rendered and "<h1" not in rendered
+    assert markdown_to_text(markdown) == plain
+
+
+@pytest.mark.parametrize(
+    ("markdown", "plain"),
+    [
+        ("[team@example.gov.uk](mailto:team@example.gov.uk)", "team@example.gov.uk"),
+        ("<team@example.gov.uk>", "team@example.gov.uk"),
+        ("[Team@Example.GOV.UK](mailto:team@example.gov.uk)", "Team@Example.GOV.UK"),
+        ("[team@example.gov.uk](MAILTO:team@example.gov.uk)", "team@example.gov.uk"),
+        ("[ team@example.gov.uk ](mailto:team@example.gov.uk)", "team@example.gov.uk"),
+        ("[jö@x.example](mailto:jö@x.example)", "jö@x.example"),
+        ("[mailto:a@x.example](mailto:a@x.example)", "mailto:a@x.example"),
+        ("[https://x.example/ä](https://x.example/ä)", "https://x.example/ä"),
+        (
+            "[Email the team](mailto:team@example.gov.uk)",
+            "Email the team (mailto:team@example.gov.uk)",
+        ),
+        (
+            "[team@example.gov.uk](mailto:other@example.gov.uk)",
+            "team@example.gov.uk (mailto:other@example.gov.uk)",
+        ),
+    ],
+    ids=[
+        "mailto",
+        "autolink",
+        "case",
+        "scheme case",
+        "spaces",
+        "encoded",
+        "with scheme",
+        "encoded url",
+        "words",
+        "another address",
+    ],
+)
+def test_a_link_whose_text_is_its_address_is_written_once(markdown, plain):
+    assert markdown_to_text(markdown) == plain
+
+
+_inline_markdown = st.lists(
+    st.sampled_from(
+        [
+            "word",
+            " ",
+            "![alt](i.png)",
+            "![](i.png)",
+            "[",
+            "](https://x.example/)",
+            "# ",
+            "\n",
+            "*",
+            "[](mailto:a@x.example)",
+            "[![",
+            "![",
+            "<",
+            ">",
+            "&",
+            "`",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_inline_markdown, st.text(max_size=60)))
+def test_no_markdown_makes_an_h1_an_image_or_a_link_without_text(markdown):
+    html = str(markdown_to_html(markdown))
+    tree = LexborHTMLParser(html)
+    assert not tree.css("h1, img")
+    assert all(link.text(strip=True) for link in tree.css("a[href]"))
+    assert clean_html(html) == html  # cleaning twice (the team's preview does) changes nothing
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        (
+            '<p><img src="https://t.example/p.gif" alt="Minister at a school"> Text</p>',
+            "<p>Minister at a school Text</p>",
+        ),
+        ('<p>Text<img src="https://t.example/pixel.gif" width="1" height="1"></p>', "<p>Text</p>"),
+        ('<h1 class="title">Heading</h1><p>Text</p>', "<h2>Heading</h2><p>Text</p>"),
+        (
+            '<a href="https://x.example/"><img src="l.png" alt="Logo"></a>',
+            '<a href="https://x.example/" rel="noopener noreferrer nofollow">Logo</a>',
+        ),
+        (
+            '<a href="https://x.example/"><img src="l.png"></a>',
+            '<a href="https://x.example/" rel="noopener noreferrer nofollow">https://x.example/</a>',
+        ),
+        (
+            '<a href="https://x.example/"><script>x()</script></a>',
+            '<a href="https://x.example/" rel="noopener noreferrer nofollow">https://x.example/</a>',
+        ),
+        ('<a href="javascript:x()"><img alt=""></a>', '<a rel="noopener noreferrer nofollow"></a>'),
+        ('<p><IMG ALT="Upper &amp; case" SRC=x></p>', "<p>Upper &amp; case</p>"),
+        ('<img alt="<script>alert(1)</script>">', "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ],
+    ids=[
+        "alt",
+        "pixel",
+        "h1",
+        "image link",
+        "image link no alt",
+        "script link",
+        "no href",
+        "upper case",
+        "markup in alt",
+    ],
+)
+def test_feed_summaries_show_alt_text_and_headings_the_same_way(summary, expected):
+    assert str(feed_summary_html(summary)) == expected
+
+
+_html_pieces = st.lists(
+    st.sampled_from(
+        [
+            '<a href="https://x.example/">',
+            "</a>",
+            '<img alt="alt">',
+            "<img src=p.gif>",
+            "<h1>",
+            "</h1>",
+            "<b>",
+            "</b>",
+            " ",
+            "word",
+            "<script>x()</script>",
+            "&gt;",
+            '<a title="a>b" href="mailto:a@x.example">',
+            "<p>",
+            "</p>",
+            "<br>",
+        ]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_html_pieces, st.text(max_size=60)))
+def test_no_feed_html_keeps_an_h1_an_image_or_a_link_without_text(summary):
+    cleaned = str(feed_summary_html(summary))
+    tree = LexborHTMLParser(cleaned)
+    assert not tree.css("h1, img, script")
+    assert all(link.text(strip=True) for link in tree.css("a[href]"))
+    assert clean_html(cleaned) == cleaned
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        '<a title="\x9b" href="https://ok.example/x onmouseover=alert(1) y">t</a>',
+        '<a title="\x1b[" href="https://ok.example/x onmouseover=alert(1) y">t</a>',
+        '<a title="&#27;[" href="https://ok.example/x onmouseover=alert(1) y">t</a>',
+        '<a title="&#x1B;]" href="https://ok.example/x onmouseover=alert(1) y">t</a>',
+        "<p>a\x9b</p><p>b</p>",
+        "<p>a&#27;]</p><p>b</p>",
+    ],
+    ids=["one-byte CSI", "CSI", "CSI by reference", "OSC by reference", "text", "text OSC"],
+)
+def test_a_control_character_never_eats_markup(summary):
+    """Removing a terminal escape from cleaned HTML must not take a quote or a tag with it:
+    an attribute that lost its closing quote would turn the next one's value into markup."""
+    cleaned = str(clean_html(summary))
+    tree = LexborHTMLParser(cleaned)
+    assert not any(name.startswith("on") for node in tree.css("*") for name in node.attributes)
+    for link in tree.css("a"):
+        assert link.attributes["href"] == "https://ok.example/x onmouseover=alert(1) y"
+    if "<p>" in summary:
+        assert [p.text() for p in tree.css("p")][1] == "b"
+    assert clean_html(cleaned) == cleaned

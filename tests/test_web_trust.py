@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from test_mi_front_matter import change
-from test_web import csrf_token, post, sign_in
+from test_web import csrf_token, draft, post, sign_in
 from test_web import web as web  # noqa: F401, PLC0414 - the 'web' fixture, shared
 
 from publisher import notices
@@ -405,3 +405,121 @@ def test_a_stored_sheet_due_in_9999_does_not_break_the_web_app(web, project):
     assert client.get("/calendars/dsls.ics").status_code == 200
     sign_in(client, "ed@council.example")
     assert client.get("/team/mi/1").status_code == 200
+
+
+def test_a_sheet_approved_from_a_change_is_not_called_a_draft(web, project):
+    app = web()
+    client = app.test_client()
+    sign_in(client, "ed@council.example")
+    change_id = store_change(project)
+    draft_from(client, change_id)
+    edit_to_finish(project)
+    project.run("mi", "approve", "1")
+    again = draft_from(client, change_id)
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "A sheet from this change is already approved: here it is" in page
+    assert "A draft from" not in page
+    assert "already" not in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+# Banners say only what the app said ---------------------------------------------------------
+# Nothing in a link can put words under "Success", "Important" or "There is a problem".
+
+PHISHING = "Your session expired. Sign in again at https://evil.example/login"
+
+
+def team_pages(client) -> list[str]:
+    notice_id = draft(client)
+    return [f"/team/mi/{notice_id}", f"/team/mi/{notice_id}/edit", "/team/bulletins/2024-01"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"message": PHISHING},
+        {"error": PHISHING},
+        {"message": PHISHING, "error": PHISHING},
+        {"Message": PHISHING, "ERROR": PHISHING},
+        {"message": f"<b>{PHISHING}</b>"},
+        {"message": [PHISHING, PHISHING]},
+    ],
+    ids=["message", "error", "both", "case", "markup", "repeated"],
+)
+def test_text_in_the_address_never_reaches_a_banner(web, query):
+    client = web().test_client()
+    sign_in(client, "ap@council.example")
+    for path in team_pages(client):
+        response = client.get(path, query_string=query)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert "evil.example" not in page, path
+        assert "notification-banner" not in page and "There is a problem" not in page, path
+
+
+def test_what_the_app_says_is_shown_once_and_never_put_in_the_address(web, project):
+    app = web(four_eyes=False)
+    client = app.test_client()
+    sign_in(client, "ap@council.example")
+    notice_id = draft(client)
+    for action, said in (("approve", "Approved"), ("publish", "Published MI 1/")):
+        response = post(client, f"/team/mi/{notice_id}/{action}")
+        assert response.status_code == 302
+        assert "?" not in response.headers["Location"]
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert said in page and "notification-banner--success" in page
+        again = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "notification-banner" not in again  # said once: a reload does not repeat it
+
+
+def test_a_refusal_is_shown_as_a_problem_not_as_a_success(web, project):
+    app = web()
+    author = app.test_client()
+    sign_in(author, "ap@council.example")
+    notice_id = draft(author)
+    refused = post(author, f"/team/mi/{notice_id}/approve")
+    assert "?" not in refused.headers["Location"]
+    page = author.get(refused.headers["Location"]).get_data(as_text=True)
+    problem = page.split("There is a problem")[1]
+    assert "another approver must approve it" in problem
+    assert "Success" not in page
+
+    unsent = post(author, "/team/bulletins/2030-01/send")  # nothing built for that month
+    assert "?" not in unsent.headers["Location"]
+    page = author.get(unsent.headers["Location"]).get_data(as_text=True)
+    assert "There is a problem" in page and "Success" not in page
+
+
+def test_a_banner_belongs_to_the_browser_it_was_said_to(web, project):
+    app = web(four_eyes=False)
+    approver, other = app.test_client(), app.test_client()
+    sign_in(approver, "ap@council.example")
+    sign_in(other, "ed@council.example")
+    notice_id = draft(approver)
+    approved = post(approver, f"/team/mi/{notice_id}/approve")
+    elsewhere = other.get(approved.headers["Location"]).get_data(as_text=True)
+    assert "notification-banner" not in elsewhere
+    page = approver.get(approved.headers["Location"]).get_data(as_text=True)
+    assert "notification-banner--success" in page and "Approved</p>" in page
+
+
+@pytest.mark.parametrize("action", ["save", "preview"])
+def test_saving_a_sheet_or_a_bulletin_still_says_so(web, project, action):
+    client = web().test_client()
+    sign_in(client, "ed@council.example")
+    notice_id = draft(client)
+    path = f"/team/mi/{notice_id}/edit"
+    text = "---\ntitle: Saved title\ntype: Action\naudiences: [dsls]\n---\nBody\n"
+    response = post(client, path, {"text": text, "action": action}, page=path)
+    if action == "preview":
+        assert response.status_code == 200 and "notification-banner" not in response.text
+        return
+    assert response.status_code == 302 and "?" not in response.headers["Location"]
+    assert "Saved" in client.get(response.headers["Location"]).get_data(as_text=True)
+    saved = post(
+        client,
+        "/team/bulletins/2024-01",
+        {"text": "intro: Hello\n", "action": "save", "audience": "dsls"},
+        page="/team/bulletins/2024-01",
+    )
+    assert saved.status_code == 302 and "message" not in saved.headers["Location"]
+    assert "Saved" in client.get(saved.headers["Location"]).get_data(as_text=True)

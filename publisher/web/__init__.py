@@ -41,7 +41,7 @@ def create_app(config: Config, data_dir: Path, site_dir: Path) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
-        SESSION_COOKIE_NAME="publisher_csrf",
+        SESSION_COOKIE_NAME="publisher_csrf",  # signed: the CSRF token and flashed messages
         WTF_CSRF_TIME_LIMIT=None,  # valid for the browser session
         PUBLISHER_CONFIG=config,
         PUBLISHER_DATA_DIR=Path(data_dir).resolve(),

@@ -1,10 +1,23 @@
-"""For the team (signed in): changes inbox, MI sheets, subscribers, sources, audit log."""
+"""For the team (signed in): changes inbox, MI sheets, subscribers, sources, audit log.
+
+What an action says reaches the next page as a flashed message (Flask's signed session
+cookie), never in its address: a link could otherwise put any words in a banner."""
 
 from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from publisher import actions, audit, notices, sheet_files, workflow
 from publisher.actions import today
@@ -20,6 +33,9 @@ from publisher.web.once import FORM_ID_FIELD, is_form_id, new_form_id
 from publisher.web.site import rebuild
 
 blueprint = Blueprint("team", __name__, url_prefix="/team")
+
+# Flashed message categories, as templates/web/macros.html `flashed` shows them.
+SUCCESS, IMPORTANT, PROBLEM = "success", "important", "error"
 
 
 @blueprint.route("/")
@@ -44,12 +60,18 @@ def draft_from_change(change_id: int):
     if store().change(change_id) is None:
         abort(404)
     notice, created = workflow.draft_from_change(config(), store(), g.user, change_id)
-    message = None if created else ALREADY_DRAFTED
+    if not created:
+        flash(already_started(notice.status), IMPORTANT)
     page = "team.mi_edit" if notice.status == "draft" else "team.mi_show"
-    return redirect(url_for(page, notice_id=notice.id, message=message))
+    return redirect(url_for(page, notice_id=notice.id))
 
 
-ALREADY_DRAFTED = "A draft from this change already existed: here it is"
+def already_started(status: str) -> str:
+    """What to say on opening the sheet a change already has (unpublished: once published,
+    a new draft is made), by its status: only a draft is called a draft."""
+    if status == "draft":
+        return "A draft from this change already existed: here it is"
+    return f"A sheet from this change is already {status}: here it is"
 
 
 @blueprint.route("/mi")
@@ -108,8 +130,6 @@ def mi_show(notice_id: int):
         log=workflow.send_log(store(), notice) if notice.number else [],
         schools=actions.action_status(store(), notice) if notice.number else [],
         today=today(),
-        message=request.args.get("message"),
-        error=request.args.get("error"),
     )
 
 
@@ -126,7 +146,8 @@ def mi_edit(notice_id: int):
                 preview = _preview(sheet_files.from_markdown(text, notice))
             else:
                 workflow.save_draft(config(), store(), g.user, notice, text)
-                return redirect(url_for("team.mi_show", notice_id=notice_id, message="Saved"))
+                flash("Saved", SUCCESS)
+                return redirect(url_for("team.mi_show", notice_id=notice_id))
         except InputError as problem:
             error = str(problem)
     return render_template(
@@ -135,7 +156,6 @@ def mi_edit(notice_id: int):
         text=text,
         error=error,
         preview=preview,
-        message=request.args.get("message") if request.method == "GET" else None,
     ), (400 if error else 200)
 
 
@@ -159,8 +179,10 @@ def mi_action(notice_id: int, action: str):
         else:
             abort(404)
     except InputError as error:
-        return redirect(url_for("team.mi_show", notice_id=notice_id, error=str(error)))
-    return redirect(url_for("team.mi_show", notice_id=notice_id, message=message))
+        flash(str(error), PROBLEM)
+    else:
+        flash(message, SUCCESS)
+    return redirect(url_for("team.mi_show", notice_id=notice_id))
 
 
 @blueprint.route("/bulletins")
@@ -184,10 +206,8 @@ def bulletin_compose(month: str):
             text = request.form.get("text", "")
             if request.form.get("action") == "save":
                 workflow.save_bulletin(config(), store(), g.user, data_dir(), month, text)
-                saved = url_for(
-                    "team.bulletin_compose", month=month, audience=audience, message="Saved"
-                )
-                return redirect(saved)
+                flash("Saved", SUCCESS)
+                return redirect(url_for("team.bulletin_compose", month=month, audience=audience))
         edition, email = workflow.preview_edition(config(), store(), month, text, audience)
     except InputError as problem:
         error = str(problem)
@@ -196,7 +216,6 @@ def bulletin_compose(month: str):
         month=month,
         text=text,
         error=error,
-        message=request.args.get("message"),
         edition=edition,
         email=email,
         audience=audience,
@@ -210,9 +229,10 @@ def bulletin_send(month: str):
     try:
         report = workflow.send_bulletin(config(), store(), g.user, data_dir(), month)
     except InputError as error:
-        return redirect(url_for("team.bulletin_compose", month=month, message=str(error)))
-    message = f"Sent {len(report.sent)}, failed {len(report.failed)}"
-    return redirect(url_for("team.bulletin_compose", month=month, message=message))
+        flash(str(error), PROBLEM)
+    else:
+        flash(f"Sent {len(report.sent)}, failed {len(report.failed)}", SUCCESS)
+    return redirect(url_for("team.bulletin_compose", month=month))
 
 
 @blueprint.route("/subscribers", methods=["GET", "POST"])
