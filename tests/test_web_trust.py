@@ -319,14 +319,20 @@ def test_drafting_from_a_change_twice_opens_the_same_draft(web, project):
     assert "already existed" not in fresh
 
 
-def test_another_editor_and_an_approved_draft_still_get_the_one_draft(web, project):
-    app = web()
-    client = app.test_client()
+def approved_from_a_change(client, project) -> int:
+    """A change drafted into sheet #1 by ``client``, then approved; the change's id."""
     sign_in(client, "ed@council.example")
     change_id = store_change(project)
     draft_from(client, change_id)
     edit_to_finish(project)
     project.run("mi", "approve", "1")
+    return change_id
+
+
+def test_another_editor_and_an_approved_draft_still_get_the_one_draft(web, project):
+    app = web()
+    client = app.test_client()
+    change_id = approved_from_a_change(client, project)
     other = app.test_client()
     sign_in(other, "ap@council.example")
     again = draft_from(other, change_id)
@@ -408,13 +414,8 @@ def test_a_stored_sheet_due_in_9999_does_not_break_the_web_app(web, project):
 
 
 def test_a_sheet_approved_from_a_change_is_not_called_a_draft(web, project):
-    app = web()
-    client = app.test_client()
-    sign_in(client, "ed@council.example")
-    change_id = store_change(project)
-    draft_from(client, change_id)
-    edit_to_finish(project)
-    project.run("mi", "approve", "1")
+    client = web().test_client()
+    change_id = approved_from_a_change(client, project)
     again = draft_from(client, change_id)
     page = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "A sheet from this change is already approved: here it is" in page
