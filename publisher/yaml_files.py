@@ -79,12 +79,17 @@ class _TextLineLoader(_Merging, yaml.BaseLoader):
         event = self.peek_event()
         if event.tag is not None:  # named as typed ('!!str', not its URI), maybe after '&a'
             tag = _TAG.search(event.start_mark.buffer, event.start_mark.pointer).group()
-            raise _Refused(
-                problem=f"'{tag}' would be dropped as a YAML tag: put the value in quotes "
-                "to keep it",
-                problem_mark=event.start_mark,
-            )
+            _refuse_dropped(f"'{tag}'", "tag", event.start_mark)
+        if anchor is not None and event.style is None:  # 'title: &Co review' would be 'review'
+            _refuse_dropped(f"'&{anchor}'", "anchor", event.start_mark)
         return super().compose_scalar_node(anchor)
+
+
+def _refuse_dropped(typed: str, what: str, mark: yaml.Mark) -> None:
+    raise _Refused(
+        problem=f"{typed} would be dropped as a YAML {what}: put the value in quotes to keep it",
+        problem_mark=mark,
+    )
 
 
 class _Refused(yaml.MarkedYAMLError):

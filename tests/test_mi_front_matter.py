@@ -580,6 +580,18 @@ def test_a_value_carrying_a_tag_is_refused_not_cut(value, tag):
 
 
 @pytest.mark.parametrize(
+    "value", ["&Co review", "&Co. Ltd: terms", "&x", "&&A policy", "&first: read this"]
+)
+def test_a_value_starting_with_an_ampersand_is_refused_not_cut(value):
+    """'title: &Co review' would be saved as 'review': YAML takes '&Co' for an anchor."""
+    with pytest.raises(NoticeError) as refused:
+        from_markdown(sheet(f"type: Action\ntitle: {value}\n"), SHEET)
+    message = str(refused.value)
+    assert message.startswith("line 3: ") and "put the value in quotes" in message
+    assert from_markdown(sheet(f"type: Action\ntitle: '{value}'\n"), SHEET).title == value
+
+
+@pytest.mark.parametrize(
     "front",
     [
         "title: Hi\ntype: Action\naudiences: [!x dsls]\n",
