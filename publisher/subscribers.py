@@ -309,6 +309,11 @@ def _subscriber(
 ) -> Subscriber:
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         raise ValueError(f"{len(cells)} cells but the header names {width} (a stray delimiter?)")
+    if columns.get("self_registered", -1) >= len(cells):  # a short row would vouch silently
+        raise ValueError(
+            f"{len(cells)} cells but the header names {width}: the self_registered cell is "
+            "missing (write yes, no, or a comma for an empty cell)"
+        )
     names = {index: column for column, index in columns.items()}
     values = [
         _cell_text(value, names.get(index, f"column {index + 1}"))

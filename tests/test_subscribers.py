@@ -596,3 +596,19 @@ def test_download_and_upload_on_the_team_page_keeps_strangers_apart(web, project
     number = publish_and_send(project)
     confirm_done(app.test_client(), project, "mallory@evil.example", number)
     assert status(project, number)["Oak Primary School"] == ("waiting", None)
+
+
+def test_a_row_too_short_to_say_self_registered_is_refused_not_vouched(people, project):
+    people(
+        "email,name,school,audiences,frequency,self_registered\n"
+        "mallory@evil.example,Mallory,Oak Primary School,dsls,weekly,yes\n"
+    )
+    result = people(
+        "email,name,school,audiences,frequency,self_registered\n"
+        "mallory@evil.example,Mallory,Oak Primary School,dsls,weekly\n",
+        expect=1,
+    )
+    assert "line 2: 5 cells but the header names 6: the self_registered cell is missing" in (
+        result.stderr
+    )
+    assert self_registered(project) == {"mallory@evil.example": True}
