@@ -8,7 +8,7 @@ import nh3
 from markupsafe import Markup
 from selectolax.lexbor import LexborHTMLParser
 
-from publisher.text import without_controls
+from publisher.text import without_control_references, without_controls
 
 ALLOWED_TAGS = {
     "a",
@@ -54,13 +54,8 @@ ALLOWED_ATTRIBUTES = {
 # text, an h1 as an h2 (a page's h1 is its own title: a sheet's, an updates page's).
 _REWRITTEN_TAGS = {"h1", "img"}
 _REWRITTEN_ATTRIBUTES = {"img": {"alt"}}
-# An h1, an image, or a link with no text: "</a>" after only tags and spaces since a ">"
-# (cleaned HTML writes a ">" in text as "&gt;"). Most HTML has none, and is not re-parsed.
-_MAY_BE_REWRITTEN = re.compile(r"<(?:h1|img)\b|>\s*(?:<[^>]*>\s*)*</a>")
-# A run of text or of an attribute's value in cleaned HTML, which escapes every "<", ">",
-# '"' and "&" there: a control character (a reference decoded to it) is only ever in one,
-# and a terminal escape removed whole from a run cannot take a quote or a tag with it.
-_MARKUP_FREE_RUN = re.compile(r'[^<>"&]+')
+# Text a reader cannot see: a link with only this is a link with no text.
+_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
 _SPACE = re.compile(r"\s+")
 
 
@@ -70,25 +65,23 @@ def clean_html(untrusted: str) -> Markup:
     as its alt text, an h1 as an h2, and a link left with no text shows its address. The
     result is marked safe for templates. Control characters that character references
     decode to are dropped too (text stored before the boundary dropped them)."""
+    # Controls go before nh3 judges links: 'java&#1;script:' is a harmless relative link to
+    # nh3, and would be 'javascript:' once the control was dropped after it.
     cleaned = nh3.clean(
-        str(untrusted or ""),
+        without_control_references(str(untrusted or ""), whole_escapes=False),
         tags=ALLOWED_TAGS | _REWRITTEN_TAGS,
         attributes={**ALLOWED_ATTRIBUTES, **_REWRITTEN_ATTRIBUTES},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(_readable(_MARKUP_FREE_RUN.sub(_run_without_controls, cleaned)))
-
-
-def _run_without_controls(run: re.Match) -> str:
-    return without_controls(run.group())
+    return Markup(_readable(cleaned))
 
 
 def _readable(cleaned: str) -> str:
     """Cleaned HTML with images as their alt text, h1 as h2, and every link with text
     (WCAG 2.4.4: an image link whose image is gone would otherwise be an empty link)."""
-    if not _MAY_BE_REWRITTEN.search(cleaned):
-        return cleaned
+    if "<h1" not in cleaned and "<img" not in cleaned and "</a>" not in cleaned:
+        return cleaned  # most HTML: not parsed again
     tree = LexborHTMLParser(f"<body>{cleaned}</body>")
     for image in tree.css("img"):
         image.replace_with(image.attributes.get("alt") or "")
@@ -97,7 +90,7 @@ def _readable(cleaned: str) -> str:
         lower.inner_html = heading.inner_html
         heading.replace_with(lower)
     for link in tree.css("a[href]"):
-        if not link.text(strip=True):
+        if _INVISIBLE.fullmatch(link.text()):
             href = link.attributes["href"] or ""
             link.inner_html = html.escape(link_address(href) or href)
     return tree.body.inner_html if tree.body else ""

@@ -35,20 +35,30 @@ def clean_text(value: str, max_length: int | None = None, multiline: bool = Fals
     """Text safe for every output: no control characters or terminal escapes; one line with
     single spaces (or, ``multiline``, no runs of blank lines); at most ``max_length``
     characters, cut at a word with an ellipsis."""
-    text = value.replace("\r\n", "\n")
-    if "&#" in text:
-        text = _ESCAPE_REFERENCE.sub(_decoded, text)
-    text = without_controls(text)
-    while "&#" in text:  # until none is left: "&#&#1;1;" is "&#1;" once the inner one goes
-        harmless = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
-        if harmless == text:
-            break
-        text = harmless
+    text = without_control_references(value.replace("\r\n", "\n"))
     if multiline:
         text = _BLANK_LINES.sub("\n\n", text.replace("\r", "\n")).strip()
     else:
         text = _SPACE.sub(" ", text).strip()
     return shorten(text, max_length) if max_length else text
+
+
+def without_control_references(value: str, whole_escapes: bool = True) -> str:
+    """``value`` without control characters, raw or written as character references (which
+    HTML and XML outputs decode); escape sequences go whole either way, unless not
+    ``whole_escapes`` (markup, whose quotes and tags an escape's tail must not take)."""
+    if not whole_escapes:
+        text = _CONTROL.sub("", value)
+    elif "&#" in value:
+        text = without_controls(_ESCAPE_REFERENCE.sub(_decoded, value))
+    else:
+        text = without_controls(value)
+    while "&#" in text:  # until none is left: "&#&#1;1;" is "&#1;" once the inner one goes
+        harmless = _CHARACTER_REFERENCE.sub(_harmless_reference, text)
+        if harmless == text:
+            break
+        text = harmless
+    return text
 
 
 def shorten(text: str, max_length: int) -> str:
