@@ -54,11 +54,13 @@ def parse_day(text: str) -> date:
 
 def parse_since(text: str) -> datetime:
     """A ``--since`` value: a date (2024-02-01 or 01/02/2024: from midnight UK time) or a
-    full ISO timestamp."""
+    date and time (UK time unless it gives an offset), as every time a person types here."""
+    text = text.strip()
     try:
-        return from_iso(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return datetime.combine(parse_day(text), datetime.min.time(), tzinfo=UK)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UK)
 
 
 _MONTH = (

@@ -694,7 +694,8 @@ def test_a_line_added_in_the_words_of_another_is_news(govuk, project, known, add
     assert check(project).stdout == ""  # and a later rewording of it is not
 
 
-def test_check_since_a_day_starts_at_midnight_uk_time(govuk, project):
+@pytest.mark.parametrize("since", ["01/04/2024", "2024-04-01", " 2024-04-01 ", "2024-04-01T00:15"])
+def test_check_since_a_day_starts_at_midnight_uk_time(govuk, project, since):
     """00:30 on 1 April 2024 in London is 23:30 on 31 March in UTC."""
     published_history(govuk, [("2024-03-31T23:30:00Z", "Page 9: new paragraph 20."), FIRST])
-    assert "Page 9: new paragraph 20." in check(project, "--since", "01/04/2024").stdout
+    assert "Page 9: new paragraph 20." in check(project, "--since", since).stdout
