@@ -28,6 +28,7 @@ from publisher.text import plural
 STATUTORY_DOCUMENT_TYPES = {"statutory_guidance"}
 MAX_DIFF_LINES = 60
 REWORDED = 0.8  # how alike two entries of a note must be to be one entry reworded
+MAX_COMPARISONS = 250_000  # entries compared for rewording, new against known
 _PUNCTUATION = re.compile(r"[^\w\s]")
 
 
@@ -108,27 +109,65 @@ def detect_changes(
 def new_notes(
     known: tuple[ChangeNote, ...], listed: tuple[ChangeNote, ...]
 ) -> list[tuple[datetime, str]]:
-    """(when, note) for what is news in ``listed``, oldest first.
+    """(when, note) for what is news in ``listed``, oldest first: the entries of its notes
+    (lines, clauses, sentences: ``refs.split_entries``) that no known entry accounts for
+    (``_unaccounted``). A note whose entries are all new is news as written."""
+    entries = [(note, text) for note in listed for text in split_entries(note.note) if _said(text)]
+    pool = [(note.timestamp, _said(text)) for note in known for text in split_entries(note.note)]
+    news: dict[ChangeNote, list[str]] = {}
+    for index in _unaccounted([(note.timestamp, _said(text)) for note, text in entries], pool):
+        note, text = entries[index]
+        news.setdefault(note, []).append(text)
+    return [
+        (
+            note.timestamp,
+            note.note.strip() if len(texts) == _entry_count(note) else "\n".join(texts),
+        )
+        for note, texts in sorted(news.items(), key=lambda pair: pair[0].timestamp)
+    ]
 
-    Under a date and time not seen before, a note is news unless it is one of the known
-    notes whose date has just left the list, re-dated (each such note excuses one note,
-    alike in words). Under a known date and time, the entries a note gained are news: each
-    known entry, kept or reworded, accounts for one entry, so a line added in the same
-    words as another ('Page 30: amended paragraph 55.') is news, a typo mended is not."""
-    by_time: dict[datetime, list[str]] = {}
-    for entry in known:
-        by_time.setdefault(entry.timestamp, []).append(entry.note)
-    listed_times = {entry.timestamp for entry in listed}
-    moved = [_said(entry.note) for entry in known if entry.timestamp not in listed_times]
-    news = []
-    for entry in sorted(listed, key=lambda entry: entry.timestamp):
-        before = by_time.get(entry.timestamp)
-        if before is None:
-            if _matched(_said(entry.note), moved) is None:
-                news.append((entry.timestamp, entry.note.strip()))
-        elif gained := _gained_entries("\n".join(before), entry.note):
-            news.append((entry.timestamp, "\n".join(gained)))
-    return news
+
+def _unaccounted(listed: list[tuple], pool: list[tuple]) -> list[int]:
+    """The indexes of the (date, words) entries of ``listed`` that no entry of ``pool``
+    accounts for. Each accounts for one: first the same words under the same date, then
+    the same words under any date (a note GOV.UK re-dated, merged into another or split),
+    then the most alike, at least REWORDED (a typo mended). So a line added in the words of
+    another, or a note repeating an older one ('Updated guidance.'), is news."""
+    pool = list(pool)
+    unmatched = set(range(len(listed)))
+    for same_date in (True, False):
+        for index in sorted(unmatched):
+            when, words = listed[index]
+            found = next(
+                (
+                    entry
+                    for entry in pool
+                    if entry[1] == words and (entry[0] == when or not same_date)
+                ),
+                None,
+            )
+            if found is not None:
+                pool.remove(found)
+                unmatched.discard(index)
+    if len(unmatched) * len(pool) > MAX_COMPARISONS:  # a history no page has: no rewording
+        return sorted(unmatched)
+    alike = sorted(
+        (
+            (_likeness(listed[index][1], entry[1]), index, entry)
+            for index in unmatched
+            for entry in pool
+        ),
+        reverse=True,
+    )
+    for likeness, index, entry in alike:
+        if likeness >= REWORDED and index in unmatched and entry in pool:
+            pool.remove(entry)
+            unmatched.discard(index)
+    return sorted(unmatched)
+
+
+def _entry_count(note: ChangeNote) -> int:
+    return sum(1 for text in split_entries(note.note) if _said(text))
 
 
 def _said(note: str) -> str:
@@ -136,27 +175,11 @@ def _said(note: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", note).casefold().split())
 
 
-def _gained_entries(before: str, after: str) -> list[str]:
-    """Entries of ``after`` that no entry of ``before`` accounts for, one for one."""
-    unmatched = [_said(entry) for entry in split_entries(before)]
-    return [entry for entry in split_entries(after) if _matched(_said(entry), unmatched) is None]
-
-
-def _matched(said: str, candidates: list[str]) -> str | None:
-    """The candidate ``said`` is (the same words, else mostly the same: reworded), taken
-    from ``candidates`` so that it accounts for nothing else; None if there is none."""
-    if said in candidates:
-        found = said
-    else:
-        found = max(candidates, key=lambda other: _likeness(said, other), default=None)
-        if found is None or _likeness(said, found) < REWORDED:
-            return None
-    candidates.remove(found)
-    return found
-
-
 def _likeness(one: str, other: str) -> float:
-    return difflib.SequenceMatcher(None, one, other).ratio()
+    matcher = difflib.SequenceMatcher(None, one, other)
+    if matcher.real_quick_ratio() < REWORDED or matcher.quick_ratio() < REWORDED:
+        return 0.0  # cheap bounds first: most pairs are nothing alike
+    return matcher.ratio()
 
 
 def remembered(previous: Snapshot | None, current: Snapshot) -> Snapshot:

@@ -699,3 +699,56 @@ def test_check_since_a_day_starts_at_midnight_uk_time(govuk, project, since):
     """00:30 on 1 April 2024 in London is 23:30 on 31 March in UTC."""
     published_history(govuk, [("2024-03-31T23:30:00Z", "Page 9: new paragraph 20."), FIRST])
     assert "Page 9: new paragraph 20." in check(project, "--since", since).stdout
+
+
+ONE = "2024-01-10T09:00:00Z"
+TWO = "2024-02-20T09:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "news"),
+    [
+        (  # a new line above a known one worded like it
+            [(ONE, "Page 30: amended paragraph 55.")],
+            [(ONE, "Page 30: amended paragraph 56.\nPage 30: amended paragraph 55.")],
+            ["- Page 30: amended paragraph 56."],
+        ),
+        (  # a new note beside a re-dated one worded like it
+            [(ONE, "Page 10: corrected the email address.")],
+            [
+                ("2024-03-01T09:00:00Z", "Page 9: corrected the email address."),
+                ("2024-02-01T09:00:00Z", "Page 10: corrected the email address."),
+            ],
+            ["- Page 9: corrected the email address."],
+        ),
+        (  # re-dated, and a line gained
+            [(ONE, "Page 9: corrected the panel's address.\nPage 12: updated the glossary.")],
+            [
+                (
+                    TWO,
+                    "Page 9: corrected the panel's address.\nPage 12: updated the glossary.\n"
+                    "Page 14: added Annex C.",
+                )
+            ],
+            ["- Page 14: added Annex C."],
+        ),
+        (  # two notes merged into one
+            [(ONE, "Page 5: updated contacts."), (TWO, "Page 9: corrected the email address.")],
+            [(TWO, "Page 5: updated contacts.\nPage 9: corrected the email address.")],
+            [],
+        ),
+        (  # one note split over two dates
+            [(ONE, "Page 5: updated contacts.\nPage 9: corrected the email address.")],
+            [(ONE, "Page 5: updated contacts."), (TWO, "Page 9: corrected the email address.")],
+            [],
+        ),
+    ],
+    ids=["line above", "beside a re-dated one", "re-dated and gained", "merged", "split"],
+)
+def test_every_new_line_is_alerted_once_and_no_old_one_again(govuk, project, before, after, news):
+    published_history(govuk, [*before, FIRST])
+    check(project)
+    published_history(govuk, [*after, FIRST])
+    alerted = [line for line in check(project).stdout.splitlines() if line.startswith("- ")]
+    assert alerted == news
+    assert check(project).stdout == ""
