@@ -285,7 +285,9 @@ def _columns(header: list[str]) -> dict[str, int]:
     for index, name in enumerate(header):
         key = re.sub(r"[^a-z0-9]", "", name.lower())  # 'Self registered?' is self_registered
         for column, aliases in COLUMN_ALIASES.items():
-            if key in aliases and column not in columns:
+            # 'Self registered (yes/no)' too: a column that keeps strangers apart is never missed
+            named = key in aliases or (column == "self_registered" and key.startswith(aliases))
+            if named and column not in columns:
                 columns[column] = index
     return columns
 

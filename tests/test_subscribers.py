@@ -464,7 +464,15 @@ def test_export_import_export_keeps_who_registered_themselves(people, project, t
 
 
 @pytest.mark.parametrize(
-    "header", ["self_registered", "Self registered", "SELF-REGISTERED", "Self registered?"]
+    "header",
+    [
+        "self_registered",
+        "Self registered",
+        "SELF-REGISTERED",
+        "Self registered?",
+        "Self registered (yes/no)",
+        "Self-service reader",
+    ],
 )
 @pytest.mark.parametrize(
     ("cell", "expected"),
