@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from publisher.config import Config
@@ -127,12 +127,24 @@ def check_title(title: str) -> str:
 
 
 def parse_datetime(text: str) -> datetime:
-    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given."""
+    """'2024-01-03 10:00' or '2024-01-03T10:00:00': UK local time unless an offset is given.
+    In the hour the clocks go back, a time is the first of the two (BST); a time in the
+    hour they skip going forward is refused."""
+    text = text.strip()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise NoticeError(f"'{text}' is not a date and time like 2024-01-03 10:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UK)
+    if moment.tzinfo:
+        return moment
+    local = moment.replace(tzinfo=UK)  # fold 0: the first of a repeated hour
+    if local.astimezone(UTC).astimezone(UK).replace(tzinfo=None) != moment:
+        earlier, later = moment - timedelta(hours=1), moment + timedelta(hours=1)
+        raise NoticeError(
+            f"{text} is in the hour the UK clocks skip when they go forward: "
+            f"give {earlier:%H:%M} or {later:%H:%M}"
+        )
+    return local
 
 
 def check_publication_time(moment: datetime) -> None:
@@ -213,7 +225,7 @@ def approve(store: Store, notice: Notice) -> Notice:
 def publish(store: Store, notice: Notice, at: datetime, force: bool = False) -> Notice:
     """Number the sheet, fix its deadline and freeze it: all in one transaction.
 
-    Refused: a publication time before 2000 or more than a year ahead, or earlier than the
+    Refused: a publication time before 2000 or in the future, or earlier than the
     last sheet of the year (numbers follow publication order); a deadline that is not
     possible (see ``_checked_deadline``)."""
     if notice.status == "published":

@@ -30,14 +30,26 @@ def markdown_to_html(text: str) -> Markup:
 
 
 def markdown_to_text(text: str) -> str:
-    """The team's markdown as plain text a person reads, with everything the HTML shows
-    once, in reading order: headings underlined, quotes marked ``> ``, list items with
-    dashes or their numbers (nested ones indented), table rows as ``Header: value`` pairs,
-    links followed by their address (unless their text is it), no ``**`` or ``##`` left
-    over."""
+    """The team's markdown as plain text a person reads (see ``html_to_readable_text``)."""
+    return _readable_text(markdown_to_html(text))
+
+
+def html_to_readable_text(untrusted: str | None) -> str:
+    """HTML (a feed item's or an editorial entry's summary) as plain text a person reads,
+    for text emails, with everything the cleaned HTML shows once, in reading order:
+    headings underlined, quotes marked ``> ``, list items with dashes or their numbers
+    (nested ones indented), table rows as ``Header: value`` pairs, links followed by their
+    address (unless their text is it), blocks a blank line apart. (``html_to_text`` gives
+    one line, for titles.)"""
+    return _readable_text(clean_html(untrusted))
+
+
+def _readable_text(cleaned: Markup) -> str:
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(f"<body>{markdown_to_html(text)}</body>")
+    tree = LexborHTMLParser(f"<body>{cleaned}</body>")
+    for node in tree.css(_TOO_DEEP):  # nesting no one writes: the walker below recurses
+        _keep_only_its_words(node)
     for link in tree.css("a[href]"):
         href = link.attributes["href"] or ""
         if not shows_its_address(link.text(), href):
@@ -45,19 +57,33 @@ def markdown_to_text(text: str) -> str:
     return "\n\n".join(_text_blocks(tree.body))
 
 
+def _keep_only_its_words(node) -> None:
+    """The element's text in place of what it holds."""
+    words = node.text(separator=" ")
+    for child in list(node.iter(include_text=True)):
+        child.decompose()
+    node.insert_child(words)
+
+
+_TOO_DEEP = "body" + " > *" * 64  # 20 levels of Markdown nesting use 40 at most
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCKS = _HEADINGS + ("p", "div", "pre", "blockquote", "ul", "ol", "li", "table", "dl")
+_HOLDS_A_BLOCK = ", ".join(_BLOCKS)
 _LINE_BREAK = "\ue000"  # stands for <br> while runs of whitespace are collapsed
 
 
 def _text_blocks(container) -> list[str]:
     """The blocks (paragraphs, lists, quotes ...) of an element, as text; loose inline
-    content (a tight list item's words) counts as one paragraph."""
+    content (a tight list item's words) counts as one paragraph, and blocks inside an
+    inline element (a feed's link around a paragraph) are blocks too."""
     blocks, inline = [], []
     for node in container.iter(include_text=True):
-        if node.tag in _HEADINGS + ("p", "pre", "blockquote", "ul", "ol", "table"):
-            blocks.append(_inline_text(inline))
+        if node.tag in _BLOCKS:
+            blocks += [_inline_text(inline), _text_block(node)]
             inline = []
-            blocks.append(_text_block(node))
+        elif node.tag != "-text" and node.css_first(_HOLDS_A_BLOCK) is not None:
+            blocks += [_inline_text(inline), *_text_blocks(node)]
+            inline = []
         else:
             inline.append(node)
     blocks.append(_inline_text(inline))
@@ -67,13 +93,19 @@ def _text_blocks(container) -> list[str]:
 def _text_block(node) -> str:
     if node.tag in _HEADINGS:
         words = _inline_text(node.iter(include_text=True))
-        return f"{words}\n{'-' * len(words)}"
+        return f"{words}\n{'-' * len(words)}" if words else ""
     if node.tag == "pre":
         return node.text().strip("\n")
     if node.tag == "blockquote":
         return _prefixed("\n\n".join(_text_blocks(node)), "> ", ">")
+    if node.tag == "div":
+        return "\n\n".join(_text_blocks(node))
     if node.tag in ("ul", "ol"):
         return _list_text(node)
+    if node.tag == "li":  # outside any list
+        return _item_text("- ", _text_blocks(node), "\n")
+    if node.tag == "dl":
+        return _definitions_text(node)
     if node.tag == "table":
         return _table_text(node)
     return _inline_text(node.iter(include_text=True))
@@ -96,26 +128,41 @@ def _list_text(node) -> str:
     texts = []
     for number, item in enumerate(items, first):
         marker = f"{number}. " if node.tag == "ol" else "- "
-        body = _prefixed(gap.join(_text_blocks(item)), " " * len(marker), "")
-        texts.append(marker + body[len(marker) :])
+        texts.append(_item_text(marker, _text_blocks(item), gap))
     return gap.join(texts)
+
+
+def _item_text(marker: str, blocks: list[str], gap: str) -> str:
+    """A list item: its marker, then what it holds, indented under its first line."""
+    body = _prefixed(gap.join(blocks), " " * len(marker), "")
+    return marker + body[len(marker) :]
+
+
+def _definitions_text(node) -> str:
+    """A definition list: each term on its own line, its definitions indented under it."""
+    lines = []
+    for child in node.iter():
+        if child.tag in ("dt", "dd"):
+            text = "\n".join(_text_blocks(child))
+            lines.append(_prefixed(text, "  ", "") if child.tag == "dd" else text)
+    return "\n".join(line for line in lines if line)
 
 
 def _table_text(node) -> str:
     """One line a row, each cell named by its column's header: 'Paragraph: 48 | Change:
     amended' (a proportional font would break aligned columns)."""
-    rows = [
-        [
-            _inline_text(cell.iter(include_text=True))
-            for cell in row.iter()
-            if cell.tag in ("th", "td")
-        ]
-        for row in node.css("tr")
+    children = list(node.iter())
+    rows = [  # the table's own rows, not those of a table in one of its cells
+        [" ".join(_text_blocks(cell)) for cell in row.iter() if cell.tag in ("th", "td")]
+        for part in (node, *children)
+        if part.tag in ("table", "thead", "tbody", "tfoot")
+        for row in part.iter()
+        if row.tag == "tr"
     ]
-    header = rows.pop(0) if rows and node.css_first("thead") else []
-    if not rows:
-        return " | ".join(cell for cell in header if cell)
-    lines = []
+    header = rows.pop(0) if rows and any(child.tag == "thead" for child in children) else []
+    caption = next((child for child in children if child.tag == "caption"), None)
+    title = [_inline_text(caption.iter(include_text=True))] if caption else []
+    lines = [] if rows else [" | ".join(cell for cell in header if cell)]
     for row in rows:
         cells = [
             f"{label}: {value}" if label else value
@@ -123,7 +170,7 @@ def _table_text(node) -> str:
             if value
         ]
         lines.append(" | ".join(cells))
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in [*title, *lines] if line)
 
 
 def _prefixed(text: str, prefix: str, blank: str) -> str:
@@ -165,6 +212,7 @@ class Renderer:
             plain=html_to_text,
             markdown=markdown_to_html,
             markdown_text=markdown_to_text,
+            readable_text=html_to_readable_text,
             date=format_date,
             link=site_link,
             amended_wording=amended_wording,

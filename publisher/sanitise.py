@@ -19,6 +19,7 @@ ALLOWED_TAGS = {
     "caption",
     "code",
     "dd",
+    "div",  # kept, without attributes, so blocks of a summary do not run together
     "dl",
     "dt",
     "em",
@@ -51,7 +52,8 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
 }
 # Kept by nh3 only to be rewritten by _readable: an image (never its source) as its alt
-# text, an h1 as an h2 (a page's h1 is its own title: a sheet's, an updates page's).
+# text, an h1 as an h2 and the other headings a level down (a page's h1 is its own title:
+# a sheet's, an updates page's).
 _REWRITTEN_TAGS = {"h1", "img"}
 _REWRITTEN_ATTRIBUTES = {"img": {"alt"}}
 # Text a reader cannot see: a link with only this is a link with no text.
@@ -62,7 +64,8 @@ _SPACE = re.compile(r"\s+")
 def clean_html(untrusted: str) -> Markup:
     """Keep simple structure and links (http, https, mailto only); drop scripts, styles,
     event handlers and anything else that could run, track or restyle. An image is shown
-    as its alt text, an h1 as an h2, and a link left with no text shows its address. The
+    as its alt text, an h1 as an h2 (the headings under it a level down), and a link left
+    with no text shows its address. The
     result is marked safe for templates. Control characters that character references
     decode to are dropped too (text stored before the boundary dropped them)."""
     # Controls go before nh3 judges links: 'java&#1;script:' is a harmless relative link to
@@ -85,10 +88,12 @@ def _readable(cleaned: str) -> str:
     tree = LexborHTMLParser(f"<body>{cleaned}</body>")
     for image in tree.css("img"):
         image.replace_with(image.attributes.get("alt") or "")
-    while (heading := tree.css_first("h1")) is not None:  # one at a time: they may nest
-        lower = tree.create_node("h2")
-        lower.inner_html = heading.inner_html
-        heading.replace_with(lower)
+    if tree.css_first("h1") is not None:  # every level one down, so '##' stays under '#'
+        for heading in tree.css("h1, h2, h3, h4, h5"):  # h6 stays h6
+            lower = tree.create_node(f"h{int(heading.tag[1]) + 1}")
+            for child in list(heading.iter(include_text=True)):  # moved: nested ones too
+                lower.insert_child(child, move=True)
+            heading.replace_with(lower, move=True)
     for link in tree.css("a[href]"):
         if _INVISIBLE.fullmatch(link.text()):
             href = link.attributes["href"] or ""

@@ -66,7 +66,7 @@ class _TextLineLoader(_Merging, yaml.BaseLoader):
 
     def scan_plain(self) -> yaml.ScalarToken:
         token = super().scan_plain()
-        if self.peek() == "#" and self.line == token.end_mark.line:
+        if self.peek() == "#" and self._would_go_on(token):
             comment = _LINE_END.split(self.buffer[self.pointer :], maxsplit=1)[0].rstrip()
             raise _Refused(
                 problem=f"'{comment}' would be dropped as a YAML comment: put the value in "
@@ -74,6 +74,14 @@ class _TextLineLoader(_Merging, yaml.BaseLoader):
                 problem_mark=self.get_mark(),
             )
         return token
+
+    def _would_go_on(self, token: yaml.ScalarToken) -> bool:
+        """Whether the comment ahead stands where the value would go on: on its last line,
+        or on a later line indented past the mapping's keys (or inside brackets), as in
+        'intro: the' then '  #2 issue'. A comment line at the keys' indentation is not."""
+        return (
+            self.line == token.end_mark.line or bool(self.flow_level) or self.column > self.indent
+        )
 
     def compose_scalar_node(self, anchor: str | None) -> yaml.ScalarNode:
         event = self.peek_event()

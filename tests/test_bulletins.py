@@ -438,3 +438,65 @@ def test_comments_of_their_own_and_quoted_hashes_stay_in_the_editorial():
     assert parse_editorial(EDITORIAL_TEMPLATE) == {"intro": "", "order": [], "drop": [], "add": []}
     text = "# the intro\nintro: 'Welcome to issue #3'  # quoted\n  # nothing added yet\n"
     assert parse_editorial(text)["intro"] == "Welcome to issue #3"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("intro: Welcome to the February bulletin, the\n  #2 issue in our series.\n", "line 2"),
+        ("intro:\n  Welcome\n  #2\n", "line 3"),
+        ("add:\n  - title: Training\n    summary: Dates for\n      #autumn term\n", "line 4"),
+        ("add:\n  - title: Training\n    summary: Dates for\n\n      #autumn term\n", "line 5"),
+        ("drop: [Old news\n  #2]\n", "line 2"),
+    ],
+)
+def test_a_continuation_line_starting_with_a_hash_is_refused_not_cut(text, said):
+    with pytest.raises(BulletinError) as refused:
+        parse_editorial(text, "editorial.yaml")
+    message = str(refused.value)
+    assert message.startswith(f"editorial.yaml {said}: not valid YAML: '#"), message
+    assert "would be dropped as a YAML comment: put the value in quotes" in message
+
+
+def test_comment_lines_at_a_mapping_s_own_indentation_stay_comments():
+    text = (
+        "intro: Welcome\n# about the entries\nadd:\n  - title: Training\n"
+        "    # the dates are in the summary\n    summary: Dates for\n  # another entry\n"
+        "  - title: Term dates\n"
+    )
+    data = parse_editorial(text)
+    assert data["intro"] == "Welcome"
+    assert [(entry["title"], entry.get("summary")) for entry in data["add"]] == [
+        ("Training", "Dates for"),
+        ("Term dates", None),
+    ]
+
+
+def test_bulletin_build_refuses_an_editorial_that_would_cut_a_line(february, tmp_path):
+    editorial = tmp_path / "ed2.yaml"
+    editorial.write_text("intro: Welcome to the February bulletin, the\n  #2 issue.\n")
+    result = february.run(
+        "bulletin", "build", "--month", "2024-02", "--editorial", str(editorial), expect=2
+    )
+    assert f"{editorial} line 2: not valid YAML: '#2 issue.' would be dropped" in result.output
+    assert "put the value in quotes" in result.output and "Traceback" not in result.output
+
+
+def test_the_text_part_keeps_a_summary_s_blocks_apart_and_gives_its_links(february, tmp_path):
+    editorial = tmp_path / "editorial.yaml"
+    summary = (
+        '<p>Book on the <a href="https://example.gov.uk/book">booking page</a>. '
+        '<a href="https://example.gov.uk/x"><img alt="Poster for the course"></a></p>'
+        "<h1>Venue</h1><ul><li>One</li><li>Two</li></ul>"
+    )
+    editorial.write_text(
+        "add:\n  - title: Training\n    section: Extra\n    summary: " + json.dumps(summary) + "\n"
+    )
+    february.run("bulletin", "build", "--month", "2024-02", "--editorial", str(editorial))
+    text = february.run("bulletin", "show", "--month", "2024-02").output
+    training = text.split("\nTraining\n", 1)[1]
+    assert training.startswith(
+        "Book on the booking page (https://example.gov.uk/book). Poster for the course "
+        "(https://example.gov.uk/x)\n\nVenue\n-----\n\n- One\n- Two\n"
+    )
+    assert "courseVenue" not in text and "OneTwo" not in text

@@ -455,3 +455,49 @@ def test_images_headings_and_mailto_in_a_sheet_read_the_same_in_email_site_and_t
     assert "\nFlow chart of referral\n" in text
     assert "Council logo (https://x.example/)" in text
     assert "Questions: team@example.gov.uk\n" in text
+
+
+# Publication times: never ahead, and only times a UK clock shows ---------------------------
+
+
+def test_publish_help_says_a_time_is_now_or_earlier(mi):
+    help_text = " ".join(mi("publish", "--help").output.split())
+    assert "a year ahead" not in help_text
+    assert "never in the future" in help_text and "UK local" in help_text
+
+
+@pytest.mark.parametrize(
+    ("at", "choices"),
+    [
+        ("2024-03-31 01:30", "give 00:30 or 02:30"),
+        ("2024-03-31T01:00", "give 00:00 or 02:00"),
+        ("2023-03-26 01:59", "give 00:59 or 02:59"),
+        ("  2024-03-31 01:30:15  ", "give 00:30 or 02:30"),
+    ],
+)
+def test_a_time_the_uk_clocks_skip_is_refused(mi, at, choices):
+    mi("new", "--title", "T", "--audience", "dsls", "--due", "5")
+    mi("approve", "1")
+    refused = mi("publish", "1", "--at", at, expect=2).output
+    assert f"{at.strip()} is in the hour the UK clocks skip" in refused
+    assert choices in refused
+    assert refused.count("\n") == 1 and "Traceback" not in refused
+    assert show(mi, "1")["status"] == "approved"
+
+
+@pytest.mark.parametrize(
+    ("at", "utc"),
+    [
+        ("2024-03-31 00:59", datetime(2024, 3, 31, 0, 59, tzinfo=UTC)),
+        ("2024-03-31 02:00", datetime(2024, 3, 31, 1, 0, tzinfo=UTC)),
+        ("2024-03-31T01:30+00:00", datetime(2024, 3, 31, 1, 30, tzinfo=UTC)),
+        ("2024-10-27 01:30", datetime(2024, 10, 27, 0, 30, tzinfo=UTC)),  # the first 01:30
+        ("2024-10-27 02:00", datetime(2024, 10, 27, 2, 0, tzinfo=UTC)),
+    ],
+    ids=["before the gap", "after the gap", "offset given", "repeated hour", "after it"],
+)
+def test_times_around_the_clock_changes_are_read_as_uk_clocks_show_them(mi, at, utc):
+    mi("new", "--title", "T", "--audience", "dsls", "--due", "5")
+    mi("approve", "1")
+    mi("publish", "1", "--at", at)
+    assert datetime.fromisoformat(show(mi, "1")["published"]) == utc

@@ -532,7 +532,7 @@ def test_a_value_going_on_with_a_comment_is_refused_not_cut(front, line, cut):
         ("title: C# and F# for schools\n", "C# and F# for schools"),
         ("title: |\n  Update #2\n", "Update #2"),
         ("title: <<\n", "<<"),
-        ("title: Hi\n  # an indented note\n", "Hi"),
+        ("title: Hi\n# a note at the key's own indentation\n", "Hi"),
     ],
 )
 def test_comments_on_lines_of_their_own_and_quoted_hashes_are_fine(front, kept):
@@ -722,3 +722,57 @@ def test_an_empty_audience_in_the_cli_editor_changes_nothing(mi, tmp_path):
     refused = edit(mi, tmp_path, sheet("title: Hi\ntype: Action\naudiences: [dsls, ~]\n"), 2)
     assert "line 4: an entry of 'audiences' is empty" in refused.output
     assert show(mi)["audiences"] == ["DSLs"]
+
+
+# A comment line where a value would go on is refused, never cut ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "cut"),
+    [
+        (
+            "title: Welcome to the bulletin, the\n  #2 issue in our series\n",
+            4,
+            "#2 issue in our series",
+        ),
+        ("title:\n  Welcome\n  #2\n", 5, "#2"),
+        ("title: Welcome\n\n  #2 issue\n", 5, "#2 issue"),
+        ("title: Welcome\n        # an indented note\n", 4, "# an indented note"),
+        ("title: Welcome\r\n  #2 issue\r\n", 4, "#2 issue"),
+        ("title: Hi\naudiences: [dsls\n  #leads\n  ]\n", 5, "#leads"),
+        ("title: Hi\naudiences:\n  - dsls and\n    #leads\n", 6, "#leads"),
+    ],
+    ids=["continued", "value below key", "after a blank line", "deeper", "CRLF", "flow", "list"],
+)
+def test_a_continuation_line_starting_with_a_hash_is_refused_by_line(front, line, cut):
+    with pytest.raises(NoticeError) as refused:
+        from_markdown(sheet("type: Action\n" + front), SHEET)
+    message = str(refused.value)
+    assert message.startswith(f"line {line}: "), message
+    assert f"'{cut}' would be dropped as a YAML comment: put the value in quotes" in message
+    assert "\n" not in message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    indent=st.integers(min_value=0, max_value=6),
+    words=st.text(st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=12),
+)
+def test_a_hash_line_is_a_comment_at_the_key_s_indentation_and_refused_deeper(indent, words):
+    front = f"title: Welcome to the\n{' ' * indent}#{words}\ntype: Action\n"
+    if indent == 0:
+        assert from_markdown(sheet(front), SHEET).title == "Welcome to the"
+    else:
+        with pytest.raises(NoticeError, match="^line 3: .*put the value in quotes"):
+            from_markdown(sheet(front), SHEET)
+
+
+def test_the_cli_editor_refuses_a_cut_continuation_line_and_keeps_the_sheet(mi, tmp_path):
+    mi("new", "--title", "Kept", "--audience", "dsls")
+    front = "title: Filtering and monitoring,\n  #2 in the series\ntype: Action\n"
+    refused = edit(mi, tmp_path, sheet(front), 2)
+    assert "line 3: the front matter is not valid YAML: '#2 in the series' would be" in (
+        refused.output
+    )
+    assert "put the value in quotes" in refused.output and "Traceback" not in refused.output
+    assert show(mi)["title"] == "Kept"

@@ -5,13 +5,14 @@ import email
 import email.policy
 import html as html_module
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from publisher.render import markdown_to_html, markdown_to_text
+from publisher.render import html_to_readable_text, markdown_to_html, markdown_to_text
 from publisher.sanitise import clean_html, feed_summary_html
 
 
@@ -178,7 +179,8 @@ def test_the_demo_sheet_text_part_has_its_quote_once(demo_site):
 
 # Images, image links, top-level headings and mailto links in staff Markdown ----------------
 # Images are never shown (no tracking, no remote content): their alt text is, as text. The
-# page's h1 is the sheet's title, so "# Heading" is an h2, as "## Heading" is.
+# page's h1 is the sheet's title, so "# Heading" is an h2 (and "## Heading" beside it an
+# h3); "## Heading" in a sheet with no "#" stays an h2.
 
 
 @pytest.mark.parametrize(
@@ -437,3 +439,203 @@ def test_a_control_character_never_eats_markup(summary):
     if "<p>" in summary:
         assert [p.text() for p in tree.css("p")][1] == "b"
     assert clean_html(cleaned) == cleaned
+
+
+# Feed and editorial summaries (HTML) read as the Markdown's text does ---------------------
+
+BOOKING = (
+    '<p>Book on the <a href="https://example.gov.uk/book">booking page</a>. '
+    '<a href="https://example.gov.uk/x"><img alt="Poster for the course"></a></p>'
+    "<h1>Venue</h1>"
+)
+
+
+@pytest.mark.parametrize(
+    ("summary", "plain"),
+    [
+        (
+            "<p>Ofcom has fined the provider.</p><p>Read more in the report.</p>"
+            "<ul><li>One</li><li>Two</li></ul>",
+            "Ofcom has fined the provider.\n\nRead more in the report.\n\n- One\n- Two",
+        ),
+        (
+            BOOKING,
+            "Book on the booking page (https://example.gov.uk/book). Poster for the course "
+            "(https://example.gov.uk/x)\n\nVenue\n-----",
+        ),
+        ("<P>One</P>\n\n<H2>Two</H2>", "One\n\nTwo\n---"),
+        ("Loose words<p>then a paragraph</p>", "Loose words\n\nthen a paragraph"),
+        ("<ol start=3><li>Send it</li><li>File it</li></ol>", "3. Send it\n4. File it"),
+        ("<blockquote><p>Quoted</p></blockquote>After", "> Quoted\n\nAfter"),
+        ("<b><p>One</p><p>Two</p></b>", "One\n\nTwo"),
+        (
+            '<a href="https://x.example/"><p>Card title</p></a>',
+            "Card title\n\n(https://x.example/)",
+        ),
+        ("<dl><dt>Term</dt><dd>Meaning</dd></dl>", "Term\n  Meaning"),
+        (
+            "<table><caption>Dates</caption><tr><td>Monday</td></tr></table>",
+            "Dates\nMonday",
+        ),
+        ("Ofcom &amp; DfE &lt;b&gt;", "Ofcom & DfE <b>"),
+        ('<p>x<script>alert(1)</script></p><a href="javascript:alert(1)">y</a>', "x\n\ny"),
+        ("<table><tr><td>a<table><tr><td>b</td></tr></table></td></tr></table>", "a b"),
+        (
+            "<table><thead><tr><th>Term</th></tr></thead><tr><td><p>a</p><p>b</p></td></tr></table>",
+            "Term: a b",
+        ),
+        ("<h2> </h2><p>x</p>", "x"),
+        ("  ", ""),
+        (None, ""),
+    ],
+    ids=[
+        "paragraphs and list",
+        "links and image link",
+        "upper case tags",
+        "loose text",
+        "numbered",
+        "quote",
+        "blocks in bold",
+        "block in link",
+        "definitions",
+        "caption",
+        "escaped",
+        "hostile",
+        "table in a table",
+        "paragraphs in a cell",
+        "empty heading",
+        "blank",
+        "none",
+    ],
+)
+def test_html_summaries_keep_their_blocks_apart_and_give_link_addresses(summary, plain):
+    assert html_to_readable_text(summary) == plain
+
+
+def test_markdown_text_is_the_readable_text_of_its_html():
+    markdown = "# Big\n\nSee [KCSIE](https://www.gov.uk/kcsie).\n\n- a\n- b\n"
+    assert markdown_to_text(markdown) == html_to_readable_text(str(markdown_to_html(markdown)))
+
+
+_BLOCK_HTML = {
+    "p": "<p>{}</p>",
+    "h1": "<h1>{}</h1>",
+    "h3": "<h3>{}</h3>",
+    "li": "<ul><li>{}</li></ul>",
+    "ol": "<ol><li><p>{}</p></li></ol>",
+    "quote": "<blockquote>{}</blockquote>",
+    "td": "<table><tr><td>{}</td></tr></table>",
+    "dd": "<dl><dd>{}</dd></dl>",
+    "pre": "<pre>{}</pre>",
+    "br": "{}<br>",
+    "link": '<p><a href="https://x.example/">{}</a></p>',
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(_BLOCK_HTML)), st.lists(_words, min_size=1, max_size=3)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_every_word_of_a_summary_appears_once_and_blocks_never_run_together(blocks):
+    summary = "".join(_BLOCK_HTML[kind].format(" ".join(words)) for kind, words in blocks)
+    text = html_to_readable_text(summary)
+    assert re.findall(r"w\d+", text) == [word for _, words in blocks for word in words]
+    assert not re.search(r"\dw", text)  # no two words run together
+
+
+# With an h1, every heading goes one level down, so the levels stay apart -----------------
+
+
+def _heading_levels(html: str) -> list[tuple[str, str]]:
+    tree = LexborHTMLParser(html)
+    return [(node.tag, node.text()) for node in tree.css("h1, h2, h3, h4, h5, h6")]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "levels"),
+    [
+        ("# Big\n\n## small", [("h2", "Big"), ("h3", "small")]),
+        (
+            "# 1\n\n## 2\n\n### 3\n\n#### 4\n\n##### 5\n\n###### 6",
+            [("h2", "1"), ("h3", "2"), ("h4", "3"), ("h5", "4"), ("h6", "5"), ("h6", "6")],
+        ),
+        ("## small\n\n# Big\n\n### smaller", [("h3", "small"), ("h2", "Big"), ("h4", "smaller")]),
+        ("Big\n===\n\nsmall\n---", [("h2", "Big"), ("h3", "small")]),
+        ("> # In a quote\n\n## Outside", [("h2", "In a quote"), ("h3", "Outside")]),
+        ("- # In a list\n\n  ## Below", [("h2", "In a list"), ("h3", "Below")]),
+        ("## Second\n\n### Third", [("h2", "Second"), ("h3", "Third")]),
+        ("### Third\n\n###### Sixth", [("h3", "Third"), ("h6", "Sixth")]),
+    ],
+    ids=["two", "all six", "h1 later", "setext", "quoted", "in a list", "no h1", "no h1 deep"],
+)
+def test_with_an_h1_every_heading_goes_one_level_down(markdown, levels):
+    assert _heading_levels(str(markdown_to_html(markdown))) == levels
+
+
+@pytest.mark.parametrize(
+    ("summary", "levels"),
+    [
+        (
+            "<h1>Title</h1><h2>Part</h2><h3>Sub</h3>",
+            [("h2", "Title"), ("h3", "Part"), ("h4", "Sub")],
+        ),
+        ("<H2>Part</H2><H1>Title</H1>", [("h3", "Part"), ("h2", "Title")]),
+        ("<h1><b>Outer <h2>inner</h2></b></h1>", [("h2", "Outer inner"), ("h3", "inner")]),
+        ("<h2>Part</h2><h4>Sub</h4>", [("h2", "Part"), ("h4", "Sub")]),
+        (
+            "<h5>Five</h5><h6>Six</h6><h1 class=x>One</h1>",
+            [("h6", "Five"), ("h6", "Six"), ("h2", "One")],
+        ),
+    ],
+    ids=["three", "upper case", "nested", "no h1", "h5 and h6"],
+)
+def test_feed_headings_keep_their_order_of_levels_too(summary, levels):
+    cleaned = str(clean_html(summary))
+    assert _heading_levels(cleaned) == levels
+    assert clean_html(cleaned) == cleaned  # shifted once: outputs clean again
+
+
+def test_headings_shifted_keep_their_words_links_and_formatting():
+    html = str(markdown_to_html("# **Bold** [link](https://x.example/)\n\n## *Sub* `code`"))
+    assert '<h2><strong>Bold</strong> <a href="https://x.example/"' in html
+    assert "<h3><em>Sub</em> <code>code</code></h3>" in html
+    assert markdown_to_text("# Big\n\n## small") == "Big\n---\n\nsmall\n-----"
+
+
+@pytest.mark.parametrize(
+    "html", ["<h1>t</h1>" + "<h2><b>" * 1500, "<h1><b>" * 1500, "<h1>t</h1>" + "<h5>x</h5>" * 2000]
+)
+def test_shifting_nested_headings_stays_fast(html):
+    started = time.perf_counter()
+    clean_html(html)
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "<ul><li>w{}",
+        "<blockquote>w{}",
+        "<dl><dd>w{}",
+        "<ol><li><p>w{}",
+        "<table><tr><td>w{}",
+        "<i>w{}<p>",
+        '<a href="https://x.example/">w{}<p>',
+    ],
+)
+def test_summaries_nested_beyond_reason_keep_their_words_and_stay_fast(shape):
+    summary = "".join(shape.format(n) for n in range(2000))
+    started = time.perf_counter()
+    text = html_to_readable_text(summary)
+    assert time.perf_counter() - started < 2.0
+    assert re.findall(r"w\d+", text) == [f"w{n}" for n in range(2000)]
+
+
+def test_divided_blocks_of_a_summary_stay_apart():
+    html = "<div>Ofcom fined the provider.</div><div class='x' onclick='y'>Read the report.</div>"
+    assert "<div>Read the report.</div>" in str(clean_html(html))
+    assert html_to_readable_text(html) == "Ofcom fined the provider.\n\nRead the report."

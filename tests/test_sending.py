@@ -6,9 +6,10 @@ import email.policy
 import json
 import re
 import subprocess
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.header import decode_header, make_header
 from email.utils import getaddresses
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -443,3 +444,51 @@ def test_draft_mi_drafts_once_though_the_alert_is_refused_and_resent(govuk_page,
         assert handler.recipients == [ORGANISATION["email"]]
     drafts = project.run("mi", "list", "--status", "draft").stdout.splitlines()
     assert len(drafts) == 1
+
+
+def _last_sunday(year: int, month: int) -> date:
+    return max(
+        date(year, month, day) for day in range(25, 32) if date(year, month, day).weekday() == 6
+    )
+
+
+def _next_last_sunday(month: int) -> date:
+    """The next last Sunday of March (clocks forward) or October (clocks back), after today."""
+    today = date.today()
+    return next(
+        day for year in (today.year, today.year + 1) if (day := _last_sunday(year, month)) > today
+    )
+
+
+@pytest.fixture
+def published(project, tmp_path):
+    publish(
+        project, tmp_path, {"via": "outbox"}, [Subscriber("jo@oak.example", "Jo", "", ("dsls",))]
+    )
+    return project
+
+
+@pytest.mark.parametrize("offset", ["+05:00", "-08:00", "+00:00", "Z", "+01:00"])
+def test_a_send_time_with_an_offset_is_said_in_uk_time(published, offset):
+    soon = date.today() + timedelta(days=30)
+    at = f"{soon:%Y-%m-%d}T07:00:00{offset}"
+    uk = datetime.fromisoformat(at).astimezone(ZoneInfo("Europe/London"))
+    said = published.run("send", "--mi", "1/24", "--at", at).stdout
+    assert said.startswith(f"Scheduled for {uk:%d/%m/%Y %H:%M %Z}: 1 recipient now")
+
+
+@pytest.mark.parametrize("time", ["01:30", "01:00", "01:59:59"])
+def test_a_send_time_the_uk_clocks_skip_is_refused(published, time):
+    at = f"{_next_last_sunday(3):%Y-%m-%d} {time}"
+    refused = published.run("send", "--mi", "1/24", "--at", at, expect=2).output
+    assert f"{at} is in the hour the UK clocks skip" in refused
+    assert refused.count("\n") == 1 and "Traceback" not in refused
+    assert "Scheduled" not in refused
+
+
+def test_a_send_time_in_the_repeated_autumn_hour_is_the_first_and_says_so(published):
+    day = _next_last_sunday(10)
+    said = published.run("send", "--mi", "1/24", "--at", f"{day:%Y-%m-%d} 01:30").stdout
+    assert said.startswith(f"Scheduled for {day:%d/%m/%Y} 01:30 BST:")
+    later = published.run("send", "--mi", "1/24", "--at", f"{day:%Y-%m-%d}T01:30+00:00").stdout
+    assert later.startswith(f"Scheduled for {day:%d/%m/%Y} 01:30 GMT:")

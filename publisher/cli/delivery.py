@@ -11,6 +11,7 @@ from publisher import dispatch
 from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.cli.changes import send_alerts
+from publisher.dates import UK
 from publisher.digests import digest_letters
 from publisher.notices import parse_datetime as parse_when
 from publisher.reminders import reminder_letters
@@ -226,7 +227,8 @@ def send(
         at = parse_when(at_text)
         dispatch.schedule(app.store, kind, reference, audiences, at)
         click.echo(
-            f"Scheduled for {at:%d/%m/%Y %H:%M}: {plural(recipients, 'recipient')} now; "
+            f"Scheduled for {at.astimezone(UK):%d/%m/%Y %H:%M %Z}: "
+            f"{plural(recipients, 'recipient')} now; "
             "'publisher check' or 'publisher send --due' (cron) sends it then."
         )
         return

@@ -161,8 +161,8 @@ def mi_approve(app: App, reference: str) -> None:
 @click.option(
     "--at",
     "at_text",
-    help="Publication time, UK local (back-dates an import), from 2000 to a year ahead, "
-    "e.g. '2024-01-03 10:00' [default: now].",
+    help="Publication time, UK local, now or earlier (back-dates an import; from 2000, never "
+    "in the future), e.g. '2024-01-03 10:00' [default: now].",
 )
 @click.option(
     "--force",
