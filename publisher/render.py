@@ -52,7 +52,7 @@ def _readable_text(cleaned: Markup) -> str:
         _keep_only_its_words(node)
     for link in tree.css("a[href]"):
         href = link.attributes["href"] or ""
-        if not shows_its_address(link.text(), href):
+        if href and not shows_its_address(link.text(), href):
             link.insert_after(f" ({href})")
     return "\n\n".join(_text_blocks(tree.body))
 

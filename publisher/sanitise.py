@@ -94,9 +94,11 @@ def _readable(cleaned: str) -> str:
             for child in list(heading.iter(include_text=True)):  # moved: nested ones too
                 lower.insert_child(child, move=True)
             heading.replace_with(lower, move=True)
-    for link in tree.css("a[href]"):
-        if _INVISIBLE.fullmatch(link.text()):
-            href = link.attributes["href"] or ""
+    for link in tree.css("a"):
+        href = (link.attributes.get("href") or "").strip()
+        if not href:  # 'href=""' (feeds write it), or a link nh3 found unsafe: just its text
+            link.unwrap()
+        elif _INVISIBLE.fullmatch(link.text()):
             link.inner_html = html.escape(link_address(href) or href)
     return tree.body.inner_html if tree.body else ""
 

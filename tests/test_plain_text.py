@@ -361,7 +361,7 @@ def test_no_markdown_makes_an_h1_an_image_or_a_link_without_text(markdown):
             '<a href="https://x.example/"><script>x()</script></a>',
             '<a href="https://x.example/" rel="noopener noreferrer nofollow">https://x.example/</a>',
         ),
-        ('<a href="javascript:x()"><img alt=""></a>', '<a rel="noopener noreferrer nofollow"></a>'),
+        ('<a href="javascript:x()"><img alt=""></a>', ""),  # no link and nothing to read
         ('<p><IMG ALT="Upper &amp; case" SRC=x></p>', "<p>Upper &amp; case</p>"),
         ('<img alt="<script>alert(1)</script>">', "&lt;script&gt;alert(1)&lt;/script&gt;"),
     ],
@@ -639,3 +639,11 @@ def test_divided_blocks_of_a_summary_stay_apart():
     html = "<div>Ofcom fined the provider.</div><div class='x' onclick='y'>Read the report.</div>"
     assert "<div>Read the report.</div>" in str(clean_html(html))
     assert html_to_readable_text(html) == "Ofcom fined the provider.\n\nRead the report."
+
+
+@pytest.mark.parametrize("href", ['href=""', 'href="  "', "", 'href="javascript:alert(1)"'])
+def test_a_link_to_nowhere_is_its_text(href):
+    """Feeds write '<a href="">Read more</a>': no link in the HTML, no '()' in the text."""
+    html = f"<p>A study of 21 children. <a {href}>Read more</a></p>"
+    assert str(clean_html(html)) == "<p>A study of 21 children. Read more</p>"
+    assert html_to_readable_text(html) == "A study of 21 children. Read more"
