@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from publisher.dates import UK, from_iso, to_iso, utcnow
+from publisher.dates import from_iso, to_iso, utcnow
 from publisher.errors import InputError
 from publisher.models import Notice
 from publisher.store import Store
@@ -113,7 +113,3 @@ def sheets_to_confirm(store: Store, audiences: tuple[str, ...], on: date) -> lis
         and (on - notice.deadline).days <= 30
         and set(notice.audiences) & set(audiences)
     ]
-
-
-def today() -> date:
-    return utcnow().astimezone(UK).date()

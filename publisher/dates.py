@@ -15,6 +15,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def uk_today() -> date:
+    """Today as the UK has it: deadlines and schools' days are UK days."""
+    return utcnow().astimezone(UK).date()
+
+
 def to_iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
@@ -112,16 +113,22 @@ def new_notes(
     """(when, note) for what is news in ``listed``, oldest first: the entries of its notes
     (lines, clauses, sentences: ``refs.split_entries``) that no known entry accounts for
     (``_unaccounted``). A note whose entries are all new is news as written."""
-    entries = [(note, text) for note in listed for text in split_entries(note.note) if _said(text)]
+    entries = [
+        (note, text, said)
+        for note in listed
+        for text in split_entries(note.note)
+        if (said := _said(text))
+    ]
     pool = [(note.timestamp, _said(text)) for note in known for text in split_entries(note.note)]
     news: dict[ChangeNote, list[str]] = {}
-    for index in _unaccounted([(note.timestamp, _said(text)) for note, text in entries], pool):
-        note, text = entries[index]
+    for index in _unaccounted([(note.timestamp, said) for note, _, said in entries], pool):
+        note, text, _ = entries[index]
         news.setdefault(note, []).append(text)
+    entry_counts = Counter(note for note, _, _ in entries)
     return [
         (
             note.timestamp,
-            note.note.strip() if len(texts) == _entry_count(note) else "\n".join(texts),
+            note.note.strip() if len(texts) == entry_counts[note] else "\n".join(texts),
         )
         for note, texts in sorted(news.items(), key=lambda pair: pair[0].timestamp)
     ]
@@ -164,10 +171,6 @@ def _unaccounted(listed: list[tuple], pool: list[tuple]) -> list[int]:
             pool.remove(entry)
             unmatched.discard(index)
     return sorted(unmatched)
-
-
-def _entry_count(note: ChangeNote) -> int:
-    return sum(1 for text in split_entries(note.note) if _said(text))
 
 
 def _said(note: str) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from publisher.config import Config
-from publisher.dates import UK, parse_day, utcnow
+from publisher.dates import UK, parse_day, uk_today, utcnow
 from publisher.deadlines import add_working_days, closed_because, next_working_day
 from publisher.editions import amended_wording, note_check
 from publisher.errors import InputError
@@ -88,7 +88,7 @@ def _check_deadline_possible(deadline: date) -> None:
     (from 2000 to a year from now, the deadline within two years of that)."""
     if deadline < EARLIEST.date():
         problem = "is before 2000"
-    elif deadline > latest_deadline(_today() + MAX_AHEAD):
+    elif deadline > latest_deadline(uk_today() + MAX_AHEAD):
         problem = "is too far ahead"
     else:
         return
@@ -97,10 +97,6 @@ def _check_deadline_possible(deadline: date) -> None:
         f"due {shown} {problem}: a deadline must fall within {DEADLINE_SPAN} of publication; "
         f"set the real date, or {NO_DEADLINE_HINT}"
     )
-
-
-def _today() -> date:
-    return utcnow().astimezone(UK).date()
 
 
 def check_working_day(deadline: date) -> None:

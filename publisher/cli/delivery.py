@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from publisher import dispatch
-from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
 from publisher.cli.changes import send_alerts
-from publisher.dates import UK
+from publisher.dates import UK, uk_today
 from publisher.digests import digest_letters
 from publisher.notices import parse_datetime as parse_when
 from publisher.reminders import reminder_letters
@@ -206,7 +205,7 @@ def send(
                 "--reminders and --digests work out what is due now: no --at or --test"
             )
         due = reminder_letters if reminders else digest_letters
-        letters = due(Renderer(config), config, app.store, action_today())
+        letters = due(Renderer(config), config, app.store, uk_today())
         allow_empty = True  # most runs find nothing due
     else:
         kind, reference = ("mi", mi_reference) if mi_reference else ("bulletin", month)

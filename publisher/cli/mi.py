@@ -9,9 +9,8 @@ from collections import Counter
 import click
 
 from publisher.actions import action_status
-from publisher.actions import today as action_today
 from publisher.cli.app import App, echo_json, format_option, pass_app
-from publisher.dates import to_iso, utcnow
+from publisher.dates import to_iso, uk_today, utcnow
 from publisher.errors import InputError
 from publisher.notices import (
     approve,
@@ -200,7 +199,7 @@ def mi_delete(app: App, reference: str) -> None:
 def mi_status(app: App, reference: str, output_format: str) -> None:
     """Which schools confirmed an ACTION sheet is done, which have not, which are overdue."""
     notice = find(app.store, reference)
-    today = action_today()
+    today = uk_today()
     rows = [
         {
             "school": school.school,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from publisher import actions, subscriptions
+from publisher.dates import uk_today
 from publisher.errors import InputError
 from publisher.links import LinkError, read_token
 from publisher.subscriptions import FREQUENCY_LABELS, FormErrors
@@ -87,7 +88,7 @@ def manage(token: str):
             )
         subscriptions.update_preferences(store(), email, wanted)
         saved = True
-    to_confirm = actions.sheets_to_confirm(store(), subscriber.audiences, actions.today())
+    to_confirm = actions.sheets_to_confirm(store(), subscriber.audiences, uk_today())
     return _form_page(
         "web/manage.html",
         form=form,

@@ -20,7 +20,7 @@ from flask import (
 )
 
 from publisher import actions, audit, notices, sheet_files, workflow
-from publisher.actions import today
+from publisher.dates import uk_today
 from publisher.errors import InputError
 from publisher.fetch import fetch_sources
 from publisher.health import health_news, source_rows
@@ -129,7 +129,7 @@ def mi_show(notice_id: int):
         counts=workflow.recipients_by_audience(config(), store(), notice),
         log=workflow.send_log(store(), notice) if notice.number else [],
         schools=actions.action_status(store(), notice) if notice.number else [],
-        today=today(),
+        today=uk_today(),
     )
 
 
@@ -192,7 +192,8 @@ def bulletins_list():
     if month:
         return redirect(url_for("team.bulletin_compose", month=month))
     stored = store().bulletins()
-    return render_template("web/team/bulletins.html", stored=stored, this_month=f"{today():%Y-%m}")
+    this_month = f"{uk_today():%Y-%m}"
+    return render_template("web/team/bulletins.html", stored=stored, this_month=this_month)
 
 
 @blueprint.route("/bulletins/<month>", methods=["GET", "POST"])
