@@ -219,7 +219,8 @@ def test_an_editor_drafts_and_another_approves_publishes_and_sends(served, visit
     # never the page.
     page.set_viewport_size({"width": 320, "height": 700})
     for name in ("MI sheets", "Subscribers", "Sources", "Bulletins"):
-        page.get_by_role("link", name=name, exact=True).click()
+        with page.expect_navigation():  # measured on the new page, not the one before
+            page.get_by_role("link", name=name, exact=True).click()
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, name
         for table in page.locator("table").all():
             region = table.locator("xpath=..")
